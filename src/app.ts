@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createAuditRepository } from './audit/audit.repository.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import { createErrorsRepository } from './errors/errors.repository.ts';
+import { errorsRoutes } from './errors/errors.routes.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { createAuthGuards } from './http/auth.ts';
+import { handleError } from './http/error-handler.ts';
+import type { Logger } from './logger.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  /** The admin token in force: from ADMIN_TOKEN, or the one generated at start-up. */
+  adminToken: string;
+  clock?: Clock;
+  migrationsFolder?: string;
+}
+
+// HubSpot never sends a batch anywhere near this; the API's own bodies are tiny.
+const BODY_LIMIT_BYTES = 1024 * 1024;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The whole HTTP application, wired from its dependencies. It never listens: server.ts does. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: false,
+    // Keep a caller's request id when it looks like one, so logs can be followed across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    }),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'hubspot-sync',
+        description: 'A real-time PostgreSQL mirror of HubSpot contacts',
+        version: '0.1.0',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const guards = createAuthGuards({ adminToken: deps.adminToken, readToken: config.READ_TOKEN });
+  const audit = createAuditRepository({ db: database.db });
+  const errors = createErrorsRepository({ db: database.db });
+
+  await app.register(healthRoutes({ database, migrationsFolder: deps.migrationsFolder }));
+  await app.register(auditRoutes({ audit, guards }));
+  await app.register(errorsRoutes({ errors, audit, guards, clock }));
+  return app;
+}

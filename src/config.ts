@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+const DEFAULT_CONTACT_PROPERTIES = [
+  'email',
+  'firstname',
+  'lastname',
+  'phone',
+  'mobilephone',
+  'company',
+  'jobtitle',
+  'website',
+  'address',
+  'city',
+  'state',
+  'zip',
+  'country',
+  'lifecyclestage',
+  'hs_lead_status',
+  'hubspot_owner_id',
+  'createdate',
+  'lastmodifieddate',
+  'hs_merged_object_ids',
+];
+
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `90s`, `15m`, `24h`, `1h30m` or `0` (disabled) into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined;
+  return parts.reduce((total, [, amount, unit]) => total + Number(amount) * (UNITS_MS[unit ?? ''] ?? 0), 0);
+}
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30s, 15m, 24h or 0' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+// A key ring: the first key encrypts, every key decrypts, so keys can be rotated without downtime.
+const encryptionKeys = z.string().transform((text, ctx) => {
+  const keys = text.split(',').map((k) => k.trim());
+  const decoded = keys.map((k) => Buffer.from(k, 'base64'));
+  const badIndex = decoded.findIndex((key, i) => key.length !== 32 || key.toString('base64') !== keys[i]);
+  if (badIndex !== -1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `key ${badIndex + 1} is not 32 bytes of base64 (openssl rand -base64 32)`,
+    });
+    return z.NEVER;
+  }
+  return decoded;
+});
+
+const csv = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+const token = z.string().min(16, 'must be at least 16 characters');
+
+const Env = z.object({
+  PORT: z.coerce
+    .number({ error: 'expected a port number' })
+    .int('expected a whole port number')
+    .min(1, 'expected a port between 1 and 65535')
+    .max(65535, 'expected a port between 1 and 65535')
+    .default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  PGLITE_DIR: z.string().min(1).default('./.data/pglite'),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
+  HUBSPOT_PORTAL_ID: z.coerce.number({ error: 'expected a numeric hub id' }).int().positive().optional(),
+  HUBSPOT_API_BASE: httpUrl.default('https://api.hubapi.com').transform((url) => url.replace(/\/+$/, '')),
+  HUBSPOT_AUTHORIZE_URL: httpUrl.default('https://app.hubspot.com/oauth/authorize'),
+  HUBSPOT_CONTACT_PROPERTIES: csv.default(DEFAULT_CONTACT_PROPERTIES),
+  WEBHOOK_PUBLIC_URL: httpUrl.optional(),
+  TOKEN_ENCRYPTION_KEY: encryptionKeys.optional(),
+  ADMIN_TOKEN: token.optional(),
+  READ_TOKEN: token.optional(),
+  RECONCILE_INTERVAL: duration.default(15 * 60_000),
+  FULL_RECONCILE_INTERVAL: duration.default(24 * 3_600_000),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+// Values never echoed back in an error: they may hold credentials.
+const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'HUBSPOT_CLIENT_SECRET',
+  'HUBSPOT_ACCESS_TOKEN',
+  'TOKEN_ENCRYPTION_KEY',
+  'ADMIN_TOKEN',
+  'READ_TOKEN',
+]);
+
+export type Env = z.input<typeof Env>;
+export type Config = z.output<typeof Env>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Empty values count as unset, as env files and orchestrators often
+ * write `NAME=` for "no value". Throws a ConfigError whose message is one line naming every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.keys(Env.shape).flatMap((name) => {
+      const value = env[name];
+      return value === undefined || value.trim() === '' ? [] : [[name, value]];
+    }),
+  );
+  const result = Env.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const secret = SECRET_VARIABLES.has(name);
+    const got = secret || present[name] === undefined ? '' : ` (got "${present[name]}")`;
+    return `${name}: ${issue.message}${got}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

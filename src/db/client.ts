@@ -1,0 +1,96 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** What the rest of the code sees of the database, whichever driver is underneath. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** Runs raw SQL and returns its rows, the same shape on both drivers. */
+  rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
+  /**
+   * Runs `work` holding a session-level advisory lock, waiting for it if needed. `exec` runs raw SQL on
+   * the very connection that holds the lock (so `begin`/`commit` through it form one transaction).
+   */
+  withAdvisoryLock<T>(key: bigint, work: (exec: RawExec) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type RawExec = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export interface DatabaseOptions {
+  url?: string | undefined;
+  pgliteDir?: string;
+  maxConnections?: number;
+  /** postgres.js prints NOTICEs by default; migrations raise harmless ones ("already exists, skipping"). */
+  onNotice?: (message: string) => void;
+}
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url
+    ? createPostgresDatabase(options.url, options)
+    : createPgliteDatabase(options.pgliteDir ?? 'memory://');
+}
+
+function createPostgresDatabase(url: string, options: DatabaseOptions): Database {
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: (notice) => options.onNotice?.(String(notice.message)),
+    // Supabase's pooler (transaction mode) does not support prepared statements across transactions.
+    prepare: !/pooler\.supabase\.com:6543/.test(url),
+    connection: { application_name: 'hubspot-sync' },
+  });
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    async rows(query) {
+      return (await db.execute(query)) as unknown as never[];
+    },
+    async withAdvisoryLock(key, work) {
+      const reserved = await client.reserve();
+      try {
+        await reserved`select pg_advisory_lock(${key.toString()}::bigint)`;
+        try {
+          return await work((text, params) => reserved.unsafe(text, params as never[]) as never);
+        } finally {
+          await reserved`select pg_advisory_unlock(${key.toString()}::bigint)`;
+        }
+      } finally {
+        reserved.release();
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+async function createPgliteDatabase(dir: string): Promise<Database> {
+  if (!dir.includes('://')) await mkdir(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    async rows(query) {
+      const result = (await db.execute(query)) as unknown as { rows: never[] };
+      return result.rows;
+    },
+    // One embedded database belongs to one process, which PGlite serialises: no lock is needed.
+    async withAdvisoryLock(_key, work) {
+      return work(async (text, params) => (await client.query<Record<string, unknown>>(text, params)).rows);
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { errorLogs } from '../db/schema/index.ts';
+import type { KeysetCursor } from '../http/cursor.ts';
+
+export type ErrorRow = typeof errorLogs.$inferSelect;
+export type ErrorEntry = typeof errorLogs.$inferInsert;
+
+export interface ErrorFilter {
+  resolved?: boolean | undefined;
+  errorType?: string | undefined;
+  after?: KeysetCursor | undefined;
+  limit: number;
+}
+
+export function createErrorsRepository({ db }: { db: Db }) {
+  return {
+    async record(entry: ErrorEntry): Promise<ErrorRow> {
+      const [row] = await db.insert(errorLogs).values(entry).returning();
+      if (!row) throw new Error('error_logs insert returned no row');
+      return row;
+    },
+
+    async list({ resolved, errorType, after, limit }: ErrorFilter): Promise<ErrorRow[]> {
+      const conditions: (SQL | undefined)[] = [
+        resolved === undefined ? undefined : eq(errorLogs.resolved, resolved),
+        errorType ? eq(errorLogs.errorType, errorType) : undefined,
+        after
+          ? or(
+              lt(errorLogs.timestamp, new Date(after.at)),
+              and(eq(errorLogs.timestamp, new Date(after.at)), lt(errorLogs.id, after.id)),
+            )
+          : undefined,
+      ];
+      return db
+        .select()
+        .from(errorLogs)
+        .where(and(...conditions))
+        .orderBy(desc(errorLogs.timestamp), desc(errorLogs.id))
+        .limit(limit + 1);
+    },
+
+    async find(id: string): Promise<ErrorRow | undefined> {
+      const [row] = await db.select().from(errorLogs).where(eq(errorLogs.id, id));
+      return row;
+    },
+
+    /** Marks one entry resolved; returns the row before and after, or undefined when there is no such entry. */
+    async resolve(
+      id: string,
+      by: string,
+      at: Date,
+    ): Promise<{ before: ErrorRow; after: ErrorRow } | undefined> {
+      return db.transaction(async (tx) => {
+        const [before] = await tx.select().from(errorLogs).where(eq(errorLogs.id, id)).for('update');
+        if (!before) return undefined;
+        const [after] = await tx
+          .update(errorLogs)
+          .set({ resolved: true, resolvedAt: before.resolvedAt ?? at, resolvedBy: before.resolvedBy ?? by })
+          .where(eq(errorLogs.id, id))
+          .returning();
+        return after ? { before, after } : undefined;
+      });
+    },
+  };
+}
+
+export type ErrorsRepository = ReturnType<typeof createErrorsRepository>;

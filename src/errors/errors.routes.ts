@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AuditRepository } from '../audit/audit.repository.ts';
+import { actorOf } from '../audit/audit.routes.ts';
+import type { Clock } from '../clock.ts';
+import { notFound } from '../http/app-error.ts';
+import type { AuthGuards } from '../http/auth.ts';
+import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
+import type { ErrorRow, ErrorsRepository } from './errors.repository.ts';
+
+const ErrorView = z.object({
+  id: z.string(),
+  sessionId: z.string().nullable(),
+  errorType: z.string(),
+  errorMessage: z.string(),
+  stackTrace: z.string().nullable(),
+  context: z.unknown(),
+  timestamp: z.string().nullable(),
+  resolved: z.boolean(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+});
+
+function toErrorView(row: ErrorRow) {
+  return {
+    ...row,
+    timestamp: row.timestamp?.toISOString() ?? null,
+    resolved: row.resolved ?? false,
+    resolvedAt: row.resolvedAt?.toISOString() ?? null,
+  };
+}
+
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export interface ErrorsRoutesDeps {
+  errors: ErrorsRepository;
+  audit: AuditRepository;
+  guards: AuthGuards;
+  clock: Clock;
+}
+
+export function errorsRoutes({ errors, audit, guards, clock }: ErrorsRoutesDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/api/errors',
+      {
+        onRequest: guards.requireRead,
+        schema: {
+          tags: ['errors'],
+          summary: 'The error log, newest first',
+          security: [{ bearer: [] }],
+          querystring: PageQuery.extend({
+            resolved: booleanFlag.optional(),
+            error_type: z.string().min(1).optional(),
+          }),
+          response: { 200: z.object({ data: z.array(ErrorView), nextCursor: z.string().nullable() }) },
+        },
+      },
+      async (request) => {
+        const { limit, cursor, resolved, error_type } = request.query;
+        const rows = await errors.list({
+          resolved,
+          errorType: error_type,
+          after: cursor ? decodeCursor(cursor) : undefined,
+          limit,
+        });
+        const page = toPage(rows, limit, (row) => ({ at: row.timestamp?.toISOString() ?? '', id: row.id }));
+        return { data: page.data.map(toErrorView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.post(
+      '/api/errors/:id/resolve',
+      {
+        onRequest: guards.requireAdmin,
+        schema: {
+          tags: ['errors'],
+          summary: 'Marks an error resolved (audited)',
+          security: [{ bearer: [] }],
+          params: z.object({ id: z.uuid('id must be an error id (a UUID)') }),
+          response: { 200: ErrorView },
+        },
+      },
+      async (request) => {
+        const actor = actorOf(request);
+        const result = await errors.resolve(request.params.id, actor.userId ?? 'admin-token', clock.now());
+        if (!result) throw notFound(`no error ${request.params.id}`);
+        if (!result.before.resolved) {
+          await audit.record({
+            entityType: 'error_log',
+            entityId: result.after.id,
+            operation: 'update',
+            oldData: { resolved: false },
+            newData: { resolved: true },
+            ...actor,
+          });
+        }
+        return toErrorView(result.after);
+      },
+    );
+  };
+}

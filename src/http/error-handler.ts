@@ -1,0 +1,74 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError } from './app-error.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+// Connection-level failures from postgres.js, PGlite and Node: the database is not there right now.
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+// Fastify's own 4xx codes, renamed to the API's vocabulary.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_VALIDATION: 'invalid_request',
+};
+
+/** Maps any thrown error to the API's error shape. Only 4xx messages are shown; 5xx are logged. */
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof AppError)
+    return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((issue) => ({
+      path: issue.instancePath || '/',
+      message: issue.message,
+    }));
+    const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: `invalid ${error.validationContext}: ${summary}`,
+          details,
+        },
+      },
+    };
+  }
+  const fastifyError = error as Partial<FastifyError> & { code?: string };
+  if (fastifyError.code && DATABASE_DOWN_CODES.has(fastifyError.code)) {
+    return {
+      status: 503,
+      body: { error: { code: 'unavailable', message: 'the database is unavailable; retry later' } },
+    };
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? 'invalid_request';
+    return { status, body: { error: { code, message: fastifyError.message ?? 'bad request' } } };
+  }
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = toErrorResponse(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: body.error.code, status }, body.error.message);
+  return reply.status(status).send(body);
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createDatabase } from './db/client.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { createLogger, wantsPrettyLogs } from './logger.ts';
+
+// The process: configuration, logger, database, listen, graceful shutdown. Everything else is in app.ts.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger({ level: config.LOG_LEVEL, pretty: wantsPrettyLogs() });
+
+let adminToken = config.ADMIN_TOKEN;
+if (!adminToken) {
+  adminToken = randomBytes(24).toString('base64url');
+  // Logged once, on purpose: without ADMIN_TOKEN this is the only way to learn this run's token.
+  logger.warn(`ADMIN_TOKEN is not set; this run's admin token is ${adminToken}`);
+}
+
+const where = config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite at ${config.PGLITE_DIR}`;
+let database: Awaited<ReturnType<typeof createDatabase>>;
+try {
+  database = await createDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.PGLITE_DIR,
+    onNotice: (message) => logger.debug({ notice: message }, 'postgres notice'),
+  });
+  const applied = await migrateDatabase(database);
+  logger.info({ database: where, applied }, 'database ready');
+} catch (error) {
+  logger.fatal({ err: error }, `cannot open the database (${where}): ${(error as Error).message}`);
+  process.exit(1);
+}
+
+const app = await buildApp({ config, logger, database, adminToken });
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an unexpected error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+  await database.close();
+});
+
+await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import type { Clock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createLogger } from '../../src/logger.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const READ_TOKEN = 'test-read-token-0123456789';
+
+export const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const asReader = { authorization: `Bearer ${READ_TOKEN}` };
+
+export async function buildTestApp(
+  database: Database,
+  { env = {}, clock }: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<FastifyInstance> {
+  const config = loadConfig({ READ_TOKEN, LOG_LEVEL: 'silent', ...env });
+  const app = await buildApp({
+    config,
+    logger: createLogger({ level: config.LOG_LEVEL }),
+    database,
+    adminToken: ADMIN_TOKEN,
+    ...(clock ? { clock } : {}),
+  });
+  await app.ready();
+  return app;
+}
