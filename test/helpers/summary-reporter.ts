@@ -17,6 +17,8 @@ export default class SummaryReporter implements Reporter {
       }
     }
     counts.failed += unhandledErrors.length;
-    process.stdout.write(`\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    process.stdout.write(
+      `\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
   }
 }
