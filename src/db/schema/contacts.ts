@@ -5,6 +5,7 @@ import {
   boolean,
   check,
   index,
+  integer,
   jsonb,
   pgPolicy,
   pgTable,
@@ -43,6 +44,10 @@ export const contacts = pgTable(
     erasedAt: timestamp('erased_at', { withTimezone: true }),
     hubspotCreatedAt: timestamp('hubspot_created_at', { withTimezone: true }),
     hubspotUpdatedAt: timestamp('hubspot_updated_at', { withTimezone: true }),
+    // A contact whose properties must be read from HubSpot (after a creation, restore or merge event) is
+    // `sync_status = 'pending'`; these pace the retries when HubSpot does not know it yet.
+    fetchAttempts: integer('fetch_attempts').notNull().default(0),
+    nextFetchAt: timestamp('next_fetch_at', { withTimezone: true }),
   },
   (t) => [
     unique('unique_hubspot_contact').on(t.hubspotId),
@@ -51,6 +56,9 @@ export const contacts = pgTable(
     index('idx_contacts_hubspot_id').on(t.hubspotId),
     index('idx_contacts_sync_status').on(t.syncStatus),
     index('idx_contacts_last_sync').on(t.lastSync),
+    index('idx_contacts_email').on(sql`lower(${t.data} ->> 'email')`),
+    index('idx_contacts_updated_at').on(t.updatedAt, t.id),
+    index('idx_contacts_to_fetch').on(t.nextFetchAt).where(sql`${t.syncStatus} = 'pending'`),
     index('idx_contacts_merged_into').on(t.mergedInto).where(sql`${t.mergedInto} IS NOT NULL`),
     pgPolicy('contacts_owner_all', ownerFullAccess),
   ],
