@@ -1,0 +1,122 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { createActivity } from './activity.ts';
+import type { ContactRecord } from './contact.ts';
+import { validationError } from './errors.ts';
+import { type Faults, FaultsPatch } from './faults.ts';
+import { isoFromMs } from './iso.ts';
+import type { OAuthStore } from './oauth.ts';
+import type { Portal } from './portal.ts';
+import { parseRateLimit, type RateLimiter } from './rate-limit.ts';
+import type { Deliverer } from './webhooks/deliverer.ts';
+
+export interface ControlDeps {
+  portal: Portal;
+  faults: Faults;
+  limiter: RateLimiter;
+  deliverer: Deliverer;
+  oauth: OAuthStore;
+  activity: ReturnType<typeof createActivity>;
+}
+
+const ActivityRequest = z.object({
+  changes: z.number().int().min(0).max(1_000_000),
+  perSecond: z.number().min(0).optional(),
+});
+
+const DrainRequest = z.object({ timeoutMs: z.number().int().min(0).optional() }).default({});
+
+const TargetRequest = z.object({ url: z.url().nullable() });
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input ?? undefined);
+  if (!result.success) throw validationError(z.prettifyError(result.error));
+  return result.data;
+}
+
+function truthOf(contact: ContactRecord) {
+  return {
+    id: String(contact.id),
+    properties: contact.properties,
+    archived: contact.archived,
+    mergedInto: contact.mergedInto === null ? null : String(contact.mergedInto),
+    createdAt: isoFromMs(contact.createdAt),
+    updatedAt: isoFromMs(contact.updatedAt),
+  };
+}
+
+/** Streams the JSON array in chunks: a million contacts never sit in memory as one string. */
+function* truthChunks(portal: Portal): Generator<string> {
+  const CHUNK = 500;
+  let parts: string[] = [];
+  let first = true;
+  yield '[';
+  for (const contact of portal.scan()) {
+    parts.push((first ? '' : ',') + JSON.stringify(truthOf(contact)));
+    first = false;
+    if (parts.length === CHUNK) {
+      yield parts.join('');
+      parts = [];
+    }
+  }
+  yield `${parts.join('')}]`;
+}
+
+/** The simulator's own control API (CONTRACT.md, "The HubSpot simulator"). */
+export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
+  const { portal, faults, limiter, deliverer } = deps;
+
+  app.get('/__sim/contacts', async (_request, reply) => {
+    reply.type('application/json');
+    return reply.send(Readable.from(truthChunks(portal)));
+  });
+
+  app.get('/__sim/faults', async () => ({
+    ...faults,
+    rateLimit: limiter.apiLimit ? `${limiter.apiLimit.max}/${limiter.apiLimit.intervalMs}ms` : 'off',
+    searchLagMs: portal.searchLagMs,
+  }));
+
+  app.post('/__sim/faults', async (request) => {
+    const patch = parse(FaultsPatch, request.body);
+    if (patch.rateLimit !== undefined) {
+      try {
+        limiter.setApiLimit(parseRateLimit(patch.rateLimit));
+      } catch (error) {
+        throw validationError((error as Error).message);
+      }
+    }
+    if (patch.searchLagMs !== undefined) portal.setSearchLag(patch.searchLagMs);
+    for (const key of ['latencyMs', 'errorRate', 'dropRate', 'duplicateRate', 'reorderWindowMs'] as const) {
+      const value = patch[key];
+      if (value !== undefined) faults[key] = value;
+    }
+    return {
+      ...faults,
+      rateLimit: limiter.apiLimit ? `${limiter.apiLimit.max}/${limiter.apiLimit.intervalMs}ms` : 'off',
+      searchLagMs: portal.searchLagMs,
+    };
+  });
+
+  app.post('/__sim/activity', async (request) => {
+    const input = parse(ActivityRequest, request.body);
+    return deps.activity.run(input);
+  });
+
+  app.post('/__sim/webhooks/drain', async (request) => {
+    const input = parse(DrainRequest, request.body);
+    return deliverer.drain(input.timeoutMs);
+  });
+
+  app.get('/__sim/webhooks', async () => ({ url: deliverer.url, ...deliverer.stats() }));
+
+  // Not in CONTRACT.md: lets a test point webhooks at a receiver that started after the simulator.
+  app.post('/__sim/webhooks/target', async (request) => {
+    const input = parse(TargetRequest, request.body);
+    deliverer.setUrl(input.url);
+    return { url: deliverer.url };
+  });
+
+  app.get('/__sim/oauth/tokens', async () => deps.oauth.list());
+}

@@ -1,0 +1,158 @@
+/**
+ * The contact property definitions the simulated portal knows, in the shape of
+ * `GET /crm/v3/properties/contacts` (https://developers.hubspot.com/docs/api/crm/properties).
+ * Writes to unknown or read-only properties are refused, as HubSpot refuses them.
+ */
+export type PropertyType = 'string' | 'number' | 'datetime' | 'date' | 'enumeration' | 'bool';
+
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: PropertyType;
+  fieldType: string;
+  groupName: string;
+  description: string;
+  options: { label: string; value: string; displayOrder: number; hidden: boolean }[];
+  hubspotDefined: boolean;
+  readOnly: boolean;
+  /** Whether a webhook `contact.propertyChange` subscription exists for it. */
+  subscribed: boolean;
+}
+
+export const LIFECYCLE_STAGES = [
+  'subscriber',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+  'evangelist',
+  'other',
+] as const;
+
+export const LEAD_STATUSES = [
+  'NEW',
+  'OPEN',
+  'IN_PROGRESS',
+  'OPEN_DEAL',
+  'UNQUALIFIED',
+  'ATTEMPTED_TO_CONTACT',
+  'CONNECTED',
+  'BAD_TIMING',
+] as const;
+
+export const CUSTOMER_TIERS = ['bronze', 'silver', 'gold', 'platinum'] as const;
+
+const options = (values: readonly string[]) =>
+  values.map((value, index) => ({ label: labelOf(value), value, displayOrder: index, hidden: false }));
+
+function labelOf(value: string): string {
+  return value
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+interface Spec {
+  name: string;
+  label: string;
+  type?: PropertyType;
+  fieldType?: string;
+  group?: string;
+  values?: readonly string[];
+  custom?: boolean;
+  readOnly?: boolean;
+}
+
+const specs: Spec[] = [
+  { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', readOnly: true },
+  { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', readOnly: true },
+  {
+    name: 'lastmodifieddate',
+    label: 'Last Modified Date',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
+  {
+    name: 'hs_merged_object_ids',
+    label: 'Merged Contact IDs',
+    type: 'enumeration',
+    fieldType: 'checkbox',
+    readOnly: true,
+  },
+  { name: 'email', label: 'Email' },
+  { name: 'firstname', label: 'First Name' },
+  { name: 'lastname', label: 'Last Name' },
+  { name: 'phone', label: 'Phone Number', fieldType: 'phonenumber' },
+  { name: 'mobilephone', label: 'Mobile Phone Number', fieldType: 'phonenumber' },
+  { name: 'company', label: 'Company Name' },
+  { name: 'website', label: 'Website URL' },
+  { name: 'jobtitle', label: 'Job Title' },
+  { name: 'city', label: 'City' },
+  { name: 'state', label: 'State/Region' },
+  { name: 'country', label: 'Country/Region' },
+  {
+    name: 'lifecyclestage',
+    label: 'Lifecycle Stage',
+    type: 'enumeration',
+    fieldType: 'radio',
+    values: LIFECYCLE_STAGES,
+  },
+  {
+    name: 'hs_lead_status',
+    label: 'Lead Status',
+    type: 'enumeration',
+    fieldType: 'radio',
+    values: LEAD_STATUSES,
+  },
+  {
+    name: 'customer_tier',
+    label: 'Customer Tier',
+    type: 'enumeration',
+    fieldType: 'select',
+    values: CUSTOMER_TIERS,
+    custom: true,
+  },
+  { name: 'nps_score', label: 'NPS Score', type: 'number', fieldType: 'number', custom: true },
+  {
+    name: 'newsletter_opt_in',
+    label: 'Newsletter Opt-in',
+    type: 'bool',
+    fieldType: 'booleancheckbox',
+    values: ['true', 'false'],
+    custom: true,
+  },
+  { name: 'favorite_product', label: 'Favorite Product', custom: true },
+  { name: 'notes_last_contacted', label: 'Last Contacted', type: 'datetime', fieldType: 'date' },
+];
+
+export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = specs.map((spec) => ({
+  name: spec.name,
+  label: spec.label,
+  type: spec.type ?? 'string',
+  fieldType: spec.fieldType ?? 'text',
+  groupName: spec.custom ? 'custom_properties' : 'contactinformation',
+  description: spec.custom ? `Custom property: ${spec.label.toLowerCase()}` : '',
+  options: spec.values ? options(spec.values) : [],
+  hubspotDefined: !spec.custom,
+  readOnly: spec.readOnly ?? false,
+  subscribed: !spec.readOnly,
+}));
+
+const byName = new Map(PROPERTY_DEFINITIONS.map((definition) => [definition.name, definition]));
+
+export function findProperty(name: string): PropertyDefinition | undefined {
+  return byName.get(name);
+}
+
+/** What HubSpot returns when a read names no properties. */
+export const DEFAULT_PROPERTIES = [
+  'createdate',
+  'email',
+  'firstname',
+  'hs_object_id',
+  'lastmodifieddate',
+  'lastname',
+] as const;

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { PRIVATE_APP_TOKEN } from './helpers.ts';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'sim', 'cli.ts');
+
+describe('the command line', () => {
+  test('prints the listening line, serves the flags it was given, and exits cleanly on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [cli, '--port', '0', '--contacts', '7', '--seed', 'cli', '--rate-limit', '3/10s'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('\n')) resolve(output.split('\n')[0] as string);
+      });
+      child.on('exit', (code) => reject(new Error(`exited with ${code}`)));
+    });
+    expect(line).toMatch(/^hubspot-sim listening on http:\/\/127\.0\.0\.1:\d+$/);
+    const url = line.replace('hubspot-sim listening on ', '');
+    const response = await fetch(`${url}/crm/v3/objects/contacts?limit=100`, {
+      headers: { authorization: `Bearer ${PRIVATE_APP_TOKEN}` },
+    });
+    expect(response.headers.get('x-hubspot-ratelimit-max')).toBe('3');
+    expect(((await response.json()) as { results: unknown[] }).results.length).toBeLessThanOrEqual(7);
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
+  test('a bad flag value stops start-up with one clear line', async () => {
+    const child = spawn(process.execPath, [cli, '--port', '0', '--rate-limit', 'fast'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^hubspot-sim: .*rate/i);
+  });
+});
