@@ -1,0 +1,115 @@
+import { and, desc, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { type ContactSyncStatus, contacts } from '../db/schema/index.ts';
+import type { KeysetCursor } from '../http/cursor.ts';
+
+export interface ContactFilter {
+  /** Exact address, compared case-insensitively. */
+  email?: string | undefined;
+  /** Free text: a case-insensitive substring of email, first name, last name or company. */
+  q?: string | undefined;
+  syncStatus?: ContactSyncStatus | undefined;
+  /** ISO-8601 timestamp; kept as text so a caller's microseconds survive to PostgreSQL. */
+  updatedSince?: string | undefined;
+  /** true: only archived (deleted or merged-away) contacts; false: only live ones. */
+  archived: boolean;
+  after?: KeysetCursor | undefined;
+  limit: number;
+}
+
+// `updated_at` is nullable and `ORDER BY … DESC` puts NULLs first (the index's backward scan order), so a
+// NULL sorts as +infinity. A cursor needs a timestamp, so a NULL is written as this one, later than any real.
+export const NULL_UPDATED_AT = '9999-12-31T23:59:59.999999Z';
+
+// PostgreSQL keeps microseconds and a JS Date only milliseconds: a cursor built from a Date would skip or
+// repeat rows that share a millisecond, so the cursor's time is rendered by PostgreSQL at full precision.
+const cursorAt = sql<string>`coalesce(to_char(${contacts.updatedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ${NULL_UPDATED_AT})`;
+
+const contactColumns = {
+  id: contacts.id,
+  hubspotId: contacts.hubspotId,
+  data: contacts.data,
+  archived: contacts.archived,
+  mergedInto: contacts.mergedInto,
+  syncStatus: contacts.syncStatus,
+  lastSync: contacts.lastSync,
+  createdAt: contacts.createdAt,
+  updatedAt: contacts.updatedAt,
+  cursorAt,
+};
+
+export interface ContactRecord {
+  id: string;
+  hubspotId: string;
+  data: Record<string, string | null>;
+  archived: boolean;
+  mergedInto: string | null;
+  syncStatus: ContactSyncStatus | null;
+  lastSync: Date;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+  /** The row's keyset position, `updated_at` at microsecond precision (see `NULL_UPDATED_AT`). */
+  cursorAt: string;
+}
+
+/** Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern (escape character `\`). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+const SEARCHED_PROPERTIES = ['email', 'firstname', 'lastname', 'company'] as const;
+
+/** Rows strictly after `after` in `(updated_at desc, id desc)` order. */
+function afterCursor(after: KeysetCursor): SQL | undefined {
+  if (after.at === NULL_UPDATED_AT) {
+    return or(isNotNull(contacts.updatedAt), lt(contacts.id, after.id));
+  }
+  // A row comparison, which PostgreSQL answers from idx_contacts_updated_at (updated_at, id); NULLs drop out.
+  return sql`(${contacts.updatedAt}, ${contacts.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`;
+}
+
+export function createContactsRepository({ db }: { db: Db }) {
+  return {
+    /** Newest first; `limit + 1` rows so the caller knows whether another page exists. */
+    async list({
+      email,
+      q,
+      syncStatus,
+      updatedSince,
+      archived,
+      after,
+      limit,
+    }: ContactFilter): Promise<ContactRecord[]> {
+      const pattern = q === undefined ? undefined : `%${escapeLike(q)}%`;
+      const conditions: (SQL | undefined)[] = [
+        eq(contacts.archived, archived),
+        // Written exactly as idx_contacts_email's expression so the planner can use it.
+        email === undefined ? undefined : sql`lower(${contacts.data} ->> 'email') = lower(${email})`,
+        pattern === undefined
+          ? undefined
+          : or(
+              ...SEARCHED_PROPERTIES.map(
+                (name) => sql`(${contacts.data} ->> ${sql.raw(`'${name}'`)}) ilike ${pattern} escape '\\'`,
+              ),
+            ),
+        syncStatus === undefined ? undefined : eq(contacts.syncStatus, syncStatus),
+        updatedSince === undefined ? undefined : sql`${contacts.updatedAt} >= ${updatedSince}::timestamptz`,
+        after ? afterCursor(after) : undefined,
+      ];
+      return db
+        .select(contactColumns)
+        .from(contacts)
+        .where(and(...conditions))
+        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
+        .limit(limit + 1);
+    },
+
+    /** One contact by its HubSpot id, archived or not. */
+    async findByHubspotId(hubspotId: string): Promise<ContactRecord | undefined> {
+      const [row] = await db.select(contactColumns).from(contacts).where(eq(contacts.hubspotId, hubspotId));
+      return row;
+    },
+  };
+}
+
+export type ContactsRepository = ReturnType<typeof createContactsRepository>;

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { CONTACT_SYNC_STATUSES } from '../db/schema/index.ts';
+import { PageQuery } from '../http/cursor.ts';
+
+// zod takes year 0000, which PostgreSQL has not got (1 BC is year 1 there): refuse it here, not with a 500.
+const isoTimestamp = (field: string) =>
+  z.iso
+    .datetime({ offset: true, message: `${field} must be an ISO-8601 timestamp, e.g. 2026-01-31T09:00:00Z` })
+    .refine((value) => !value.startsWith('0000'), `${field} is out of range`);
+
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const ContactListQuery = PageQuery.extend({
+  email: z.string().trim().min(1).max(320).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  sync_status: z.enum(CONTACT_SYNC_STATUSES).optional(),
+  updated_since: isoTimestamp('updated_since').optional(),
+  archived: booleanFlag.default(false),
+});
+
+export const ContactParams = z.object({
+  // HubSpot object ids are positive 64-bit integers, sent as strings of digits.
+  hubspotId: z.string().regex(/^\d{1,20}$/, 'hubspotId must be a HubSpot contact id (digits only)'),
+});
+
+/** What a cursor from the list route holds once decoded: anything else was not made by us. */
+export const ContactCursor = z.object({
+  at: isoTimestamp('cursor'),
+  id: z.uuid(),
+});
+
+export const ContactView = z.object({
+  id: z.string(),
+  hubspotId: z.string(),
+  properties: z.record(z.string(), z.string().nullable()),
+  archived: z.boolean(),
+  mergedInto: z.string().nullable(),
+  syncStatus: z.enum(CONTACT_SYNC_STATUSES).nullable(),
+  lastSync: z.string(),
+  createdAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+});
+
+// The audit route's entry shape (src/audit/audit.routes.ts keeps its own copy private).
+const AuditEntryView = z.object({
+  id: z.string(),
+  entityType: z.string(),
+  entityId: z.string(),
+  operation: z.string().nullable(),
+  oldData: z.unknown(),
+  newData: z.unknown(),
+  userId: z.string().nullable(),
+  timestamp: z.string().nullable(),
+  ipAddress: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+
+export const ContactListResponse = z.object({
+  data: z.array(ContactView),
+  nextCursor: z.string().nullable(),
+});
+
+export const ContactDetailResponse = ContactView.extend({ audit: z.array(AuditEntryView) });
