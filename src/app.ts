@@ -7,6 +7,8 @@ import { createAuditRepository } from './audit/audit.repository.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
+import { createContactsRepository } from './contacts/contacts.repository.ts';
+import { contactsRoutes } from './contacts/contacts.routes.ts';
 import type { Database } from './db/client.ts';
 import { createErrorsRepository } from './errors/errors.repository.ts';
 import { errorsRoutes } from './errors/errors.routes.ts';
@@ -14,6 +16,8 @@ import { healthRoutes } from './health/health.routes.ts';
 import { createAuthGuards } from './http/auth.ts';
 import { handleError } from './http/error-handler.ts';
 import type { Logger } from './logger.ts';
+import { createInboxRepository } from './webhooks/inbox.repository.ts';
+import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +27,8 @@ export interface AppDeps {
   adminToken: string;
   clock?: Clock;
   migrationsFolder?: string;
+  /** Called after a webhook delivery added events to the inbox (the local apply worker's wake-up). */
+  onWebhookAccepted?: () => void;
 }
 
 // HubSpot never sends a batch anywhere near this; the API's own bodies are tiny.
@@ -73,9 +79,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const guards = createAuthGuards({ adminToken: deps.adminToken, readToken: config.READ_TOKEN });
   const audit = createAuditRepository({ db: database.db });
   const errors = createErrorsRepository({ db: database.db });
+  const contacts = createContactsRepository({ db: database.db });
 
   await app.register(healthRoutes({ database, migrationsFolder: deps.migrationsFolder }));
   await app.register(auditRoutes({ audit, guards }));
-  await app.register(errorsRoutes({ errors, audit, guards, clock }));
+  const inbox = createInboxRepository();
+  const replayParked = (errorId: string) => inbox.replay(database.db, errorId);
+  await app.register(errorsRoutes({ errors, replayParked, audit, guards, clock }));
+  await app.register(
+    webhookRoutes({
+      config,
+      db: database.db,
+      inbox,
+      errors,
+      clock,
+      ...(deps.onWebhookAccepted ? { onAccepted: deps.onWebhookAccepted } : {}),
+    }),
+  );
+  await app.register(contactsRoutes({ contacts, audit, guards }));
   return app;
 }

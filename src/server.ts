@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { createWorkers } from './workers.ts';
 
 // The process: configuration, logger, database, listen, graceful shutdown. Everything else is in app.ts.
 let config: ReturnType<typeof loadConfig>;
@@ -40,13 +41,18 @@ try {
   process.exit(1);
 }
 
-const app = await buildApp({ config, logger, database, adminToken });
+const workers = createWorkers({ database, logger });
+const app = await buildApp({ config, logger, database, adminToken, onWebhookAccepted: workers.apply.wake });
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an unexpected error');
   else logger.info({ signal }, 'shutting down');
+  // Stop taking requests first, then let the workers finish the batch in hand, then close the database.
   await app.close();
+  await workers.stop();
   await database.close();
 });
+
+await workers.start();
 
 await app.listen({ port: config.PORT, host: config.HOST });

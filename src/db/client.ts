@@ -21,7 +21,14 @@ export interface Database {
    * the very connection that holds the lock (so `begin`/`commit` through it form one transaction).
    */
   withAdvisoryLock<T>(key: bigint, work: (exec: RawExec) => Promise<T>): Promise<T>;
+  /** Calls `onNotify` on every NOTIFY on `channel`, from any instance; resolves to an unsubscribe. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** Rows of a `db.execute()` result: postgres.js returns an array, PGlite an object holding one. */
+export function resultRows<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 export type RawExec = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -53,7 +60,7 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
     kind: 'postgres',
     db,
     async rows(query) {
-      return (await db.execute(query)) as unknown as never[];
+      return resultRows(await db.execute(query));
     },
     async withAdvisoryLock(key, work) {
       const reserved = await client.reserve();
@@ -67,6 +74,10 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
       } finally {
         reserved.release();
       }
+    },
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, () => onNotify());
+      return unlisten;
     },
     async close() {
       await client.end({ timeout: 5 });
@@ -82,12 +93,14 @@ async function createPgliteDatabase(dir: string): Promise<Database> {
     kind: 'pglite',
     db,
     async rows(query) {
-      const result = (await db.execute(query)) as unknown as { rows: never[] };
-      return result.rows;
+      return resultRows(await db.execute(query));
     },
     // One embedded database belongs to one process, which PGlite serialises: no lock is needed.
     async withAdvisoryLock(_key, work) {
       return work(async (text, params) => (await client.query<Record<string, unknown>>(text, params)).rows);
+    },
+    async listen(channel, onNotify) {
+      return client.listen(channel, () => onNotify());
     },
     async close() {
       await client.close();

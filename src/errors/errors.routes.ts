@@ -34,12 +34,20 @@ const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'tr
 
 export interface ErrorsRoutesDeps {
   errors: ErrorsRepository;
+  /** Puts webhook events parked under an error back in line; returns how many. */
+  replayParked: (errorId: string) => Promise<number>;
   audit: AuditRepository;
   guards: AuthGuards;
   clock: Clock;
 }
 
-export function errorsRoutes({ errors, audit, guards, clock }: ErrorsRoutesDeps): FastifyPluginAsyncZod {
+export function errorsRoutes({
+  errors,
+  replayParked,
+  audit,
+  guards,
+  clock,
+}: ErrorsRoutesDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/errors',
@@ -75,27 +83,28 @@ export function errorsRoutes({ errors, audit, guards, clock }: ErrorsRoutesDeps)
         onRequest: guards.requireAdmin,
         schema: {
           tags: ['errors'],
-          summary: 'Marks an error resolved (audited)',
+          summary: 'Marks an error resolved (audited) and replays the webhook events parked under it',
           security: [{ bearer: [] }],
           params: z.object({ id: z.uuid('id must be an error id (a UUID)') }),
-          response: { 200: ErrorView },
+          response: { 200: ErrorView.extend({ replayedEvents: z.number().int() }) },
         },
       },
       async (request) => {
         const actor = actorOf(request);
         const result = await errors.resolve(request.params.id, actor.userId ?? 'admin-token', clock.now());
         if (!result) throw notFound(`no error ${request.params.id}`);
+        const replayedEvents = await replayParked(result.after.id);
         if (!result.before.resolved) {
           await audit.record({
             entityType: 'error_log',
             entityId: result.after.id,
             operation: 'update',
             oldData: { resolved: false },
-            newData: { resolved: true },
+            newData: { resolved: true, replayedEvents },
             ...actor,
           });
         }
-        return toErrorView(result.after);
+        return { ...toErrorView(result.after), replayedEvents };
       },
     );
   };

@@ -30,6 +30,15 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'invalid_request',
 };
 
+// drizzle wraps driver errors ("Failed query: …"), so the connection's code may sit on a cause.
+function isDatabaseDown(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (DATABASE_DOWN_CODES.has(String((current as { code?: unknown }).code))) return true;
+    if (current.message === 'PGlite is closed') return true;
+  }
+  return false;
+}
+
 /** Maps any thrown error to the API's error shape. Only 4xx messages are shown; 5xx are logged. */
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof AppError)
@@ -52,7 +61,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     };
   }
   const fastifyError = error as Partial<FastifyError> & { code?: string };
-  if (fastifyError.code && DATABASE_DOWN_CODES.has(fastifyError.code)) {
+  if (isDatabaseDown(error)) {
     return {
       status: 503,
       body: { error: { code: 'unavailable', message: 'the database is unavailable; retry later' } },

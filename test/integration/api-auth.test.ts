@@ -79,7 +79,7 @@ describe('error log and audit trail', () => {
         ipAddress: '203.0.113.9',
         userAgent: 'ops-console/1.0',
         oldData: { resolved: false },
-        newData: { resolved: true },
+        newData: { resolved: true, replayedEvents: 0 },
       }),
     ]);
     const stillOpen = await app.inject({

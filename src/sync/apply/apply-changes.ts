@@ -1,0 +1,172 @@
+import type { Executor } from '../../db/query.ts';
+import type {
+  ApplyRepository,
+  AuditWrite,
+  ContactRowWrite,
+  HistoryWrite,
+  OutboxWrite,
+  SyncLogWrite,
+} from './apply.repository.ts';
+import { type ApplyOutcome, applyChanges, type ContactChange, type ContactState } from './contact-state.ts';
+
+export interface ChangeContext {
+  source: 'webhook' | 'sweep' | 'fetch';
+  /** Who the audit trail names: `hubspot:webhook`, `hubspot:sweep`, … */
+  userId: string;
+  sessionId: string | null;
+  /** Sweeps see every contact: they log and keep history only for what changed. */
+  quietWhenUnchanged: boolean;
+  /** The id of whatever carried a change (an event key), for the property history. */
+  sourceIdOf?: (change: ContactChange) => string | null;
+}
+
+const stateChanged = (a: ContactState, b: ContactState) =>
+  !a.exists ||
+  a.archived !== b.archived ||
+  a.mergedInto !== b.mergedInto ||
+  a.lifecycleVersion !== b.lifecycleVersion ||
+  a.erased !== b.erased ||
+  a.syncStatus !== b.syncStatus ||
+  JSON.stringify(a.versions) !== JSON.stringify(b.versions) ||
+  JSON.stringify(a.data) !== JSON.stringify(b.data);
+
+const pick = (data: Record<string, string | null>, names: readonly string[]) =>
+  Object.fromEntries(names.map((name) => [name, data[name] ?? null]));
+
+function operationOf(outcome: ApplyOutcome): SyncLogWrite['operation'] {
+  const [transition] = outcome.transitions;
+  if (transition === 'created' || transition === 'restored') return 'create';
+  if (transition) return 'delete';
+  return outcome.changedProperties.length > 0 ? 'update' : 'sync';
+}
+
+function outboxOf(outcome: ApplyOutcome, source: ChangeContext['source']): OutboxWrite[] {
+  const { hubspotId, mergedInto } = outcome.after;
+  const properties = outcome.changedProperties;
+  const events: OutboxWrite[] = outcome.transitions.map((transition) => ({
+    type: transition === 'erased' ? 'contact:deleted' : `contact:${transition}`,
+    data: {
+      hubspotId,
+      properties,
+      source,
+      ...(transition === 'merged' ? { mergedInto } : {}),
+      ...(transition === 'erased' ? { privacy: true } : {}),
+    },
+  }));
+  if (events.length === 0 && properties.length > 0)
+    events.push({ type: 'contact:updated', data: { hubspotId, properties, source } });
+  return events;
+}
+
+/**
+ * The one apply step shared by webhooks, fetch-backs and sweeps: locks the contacts, folds their changes,
+ * and writes the contact rows, property history, sync log, audit trail and outbox events in the caller's
+ * transaction, so either all of it commits or none of it.
+ */
+export async function applyContactChanges(
+  tx: Executor,
+  repository: ApplyRepository,
+  batch: ReadonlyMap<string, readonly ContactChange[]>,
+  context: ChangeContext,
+): Promise<ApplyOutcome[]> {
+  if (batch.size === 0) return [];
+  const states = await repository.lockContacts(tx, [...batch.keys()]);
+  const outcomes = [...batch].map(([hubspotId, changes]) => {
+    const before = states.get(hubspotId);
+    if (!before) throw new Error(`contact ${hubspotId} was not locked`);
+    return applyChanges(before, changes);
+  });
+
+  const contactRows: ContactRowWrite[] = [];
+  const history: HistoryWrite[] = [];
+  const syncLogs: SyncLogWrite[] = [];
+  const audit: AuditWrite[] = [];
+  const outbox: OutboxWrite[] = [];
+  const erased: string[] = [];
+
+  for (const outcome of outcomes) {
+    const { before, after, changedProperties, transitions, stale } = outcome;
+    const visible = changedProperties.length > 0 || transitions.length > 0;
+    if (stateChanged(before, after)) {
+      contactRows.push({
+        hubspot_id: after.hubspotId,
+        data: after.data,
+        versions: after.versions,
+        archived: after.archived,
+        merged_into: after.mergedInto,
+        lifecycle_version: after.lifecycleVersion,
+        erased: after.erased,
+        sync_status: after.syncStatus,
+        touched: visible,
+      });
+    }
+    // Also on later batches: an event that reached the inbox after the erasure still carries a value.
+    if (after.erased) erased.push(after.hubspotId);
+
+    if (!after.erased) {
+      const staleSet = new Set(stale);
+      const changedSet = new Set(changedProperties);
+      for (const change of batch.get(after.hubspotId) ?? []) {
+        if (change.kind !== 'property') continue;
+        const applied = !staleSet.has(change);
+        if (context.quietWhenUnchanged && !(applied && changedSet.has(change.name))) continue;
+        history.push({
+          hubspot_id: after.hubspotId,
+          property_name: change.name,
+          value: change.value === '' ? null : change.value,
+          occurred_at: change.at,
+          source: context.source,
+          source_id: context.sourceIdOf?.(change) ?? null,
+          applied,
+        });
+      }
+    }
+
+    if (visible || stale.length > 0 || !context.quietWhenUnchanged) {
+      syncLogs.push({
+        session_id: context.sessionId,
+        operation: operationOf(outcome),
+        entity_id: after.hubspotId,
+        status: !visible && stale.length > 0 ? 'warning' : 'success',
+        details: {
+          source: context.source,
+          transitions,
+          changed: after.erased ? [] : changedProperties,
+          stale: stale.length,
+        },
+      });
+    }
+
+    if (visible) {
+      audit.push({
+        entity_id: after.hubspotId,
+        operation:
+          operationOf(outcome) === 'sync' ? 'update' : (operationOf(outcome) as AuditWrite['operation']),
+        old_data: after.erased
+          ? null
+          : {
+              properties: pick(before.data, changedProperties),
+              archived: before.archived,
+              mergedInto: before.mergedInto,
+            },
+        new_data: after.erased
+          ? { erased: true }
+          : {
+              properties: pick(after.data, changedProperties),
+              archived: after.archived,
+              mergedInto: after.mergedInto,
+            },
+        user_id: context.userId,
+      });
+      outbox.push(...outboxOf(outcome, context.source));
+    }
+  }
+
+  await repository.updateContacts(tx, contactRows);
+  await repository.eraseTraces(tx, erased);
+  await repository.insertHistory(tx, history);
+  await repository.insertSyncLogs(tx, syncLogs);
+  await repository.insertAudit(tx, audit);
+  await repository.insertOutbox(tx, outbox);
+  return outcomes;
+}

@@ -1,0 +1,180 @@
+import { sql } from 'drizzle-orm';
+import { asJson, type Executor, query } from '../../db/query.ts';
+import { type ContactState, emptyContact } from './contact-state.ts';
+
+export interface ContactRowWrite {
+  hubspot_id: string;
+  data: Record<string, string | null>;
+  versions: Record<string, number>;
+  archived: boolean;
+  merged_into: string | null;
+  lifecycle_version: number;
+  erased: boolean;
+  sync_status: string;
+  /** Whether anything a reader sees changed (moves `updated_at`). */
+  touched: boolean;
+}
+
+export interface HistoryWrite {
+  hubspot_id: string;
+  property_name: string;
+  value: string | null;
+  occurred_at: number;
+  source: 'webhook' | 'sweep' | 'fetch';
+  source_id: string | null;
+  applied: boolean;
+}
+
+export interface SyncLogWrite {
+  session_id: string | null;
+  operation: 'create' | 'update' | 'delete' | 'sync';
+  entity_id: string;
+  status: 'success' | 'warning' | 'error';
+  details: unknown;
+}
+
+export interface AuditWrite {
+  entity_id: string;
+  operation: 'create' | 'update' | 'delete';
+  old_data: unknown;
+  new_data: unknown;
+  user_id: string;
+}
+
+export interface OutboxWrite {
+  type: string;
+  data: unknown;
+}
+
+const ids = (list: readonly string[]) =>
+  sql`(select value from jsonb_array_elements_text(${asJson(list)}::jsonb))`;
+
+export function createApplyRepository() {
+  return {
+    /**
+     * Makes sure a row exists for every id, then locks them all (in id order, so two workers never deadlock)
+     * and returns their state. Rows created here start as `pending`: only HubSpot knows their properties.
+     */
+    async lockContacts(
+      executor: Executor,
+      hubspotIds: readonly string[],
+    ): Promise<Map<string, ContactState>> {
+      const sorted = [...new Set(hubspotIds)].sort();
+      const created = await query<{ hubspot_id: string }>(
+        executor,
+        sql`insert into contacts (hubspot_id, data, last_sync, sync_status, next_fetch_at)
+          select value, '{}'::jsonb, now(), 'pending', now() from ${ids(sorted)} as v(value) order by value
+          on conflict (hubspot_id) do nothing
+          returning hubspot_id`,
+      );
+      const fresh = new Set(created.map((row) => row.hubspot_id));
+      const rows = await query<{
+        hubspot_id: string;
+        data: Record<string, string | null>;
+        property_versions: Record<string, number>;
+        archived: boolean;
+        merged_into: string | null;
+        lifecycle_version: string | number;
+        erased: boolean;
+        sync_status: ContactState['syncStatus'] | null;
+      }>(
+        executor,
+        sql`select hubspot_id, data, property_versions, archived, merged_into, lifecycle_version,
+            erased_at is not null as erased, sync_status
+          from contacts where hubspot_id in ${ids(sorted)}
+          order by hubspot_id
+          for update`,
+      );
+      return new Map(
+        rows.map((row) => [
+          row.hubspot_id,
+          fresh.has(row.hubspot_id)
+            ? emptyContact(row.hubspot_id)
+            : {
+                hubspotId: row.hubspot_id,
+                exists: true,
+                data: row.data,
+                versions: row.property_versions,
+                archived: row.archived,
+                mergedInto: row.merged_into,
+                lifecycleVersion: Number(row.lifecycle_version),
+                erased: row.erased,
+                syncStatus: row.sync_status ?? 'synced',
+              },
+        ]),
+      );
+    },
+
+    async updateContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.execute(sql`update contacts c set
+          data = r.data,
+          property_versions = r.versions,
+          archived = r.archived,
+          archived_at = case when not r.archived then null else coalesce(c.archived_at, now()) end,
+          merged_into = r.merged_into,
+          lifecycle_version = r.lifecycle_version,
+          erased_at = case when r.erased then coalesce(c.erased_at, now()) end,
+          sync_status = r.sync_status,
+          next_fetch_at = case when r.sync_status = 'pending' then coalesce(c.next_fetch_at, now()) end,
+          fetch_attempts = case when r.sync_status = 'pending' then c.fetch_attempts else 0 end,
+          last_sync = now(),
+          updated_at = case when r.touched then now() else c.updated_at end
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+          hubspot_id text, data jsonb, versions jsonb, archived boolean, merged_into text,
+          lifecycle_version bigint, erased boolean, sync_status text, touched boolean)
+        where c.hubspot_id = r.hubspot_id`);
+    },
+
+    async insertHistory(executor: Executor, rows: readonly HistoryWrite[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.execute(sql`insert into contact_property_history
+          (hubspot_id, property_name, value, occurred_at, source, source_id, applied)
+        select hubspot_id, property_name, value, occurred_at, source, source_id, applied
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+          hubspot_id text, property_name text, value text, occurred_at bigint, source text, source_id text, applied boolean)`);
+    },
+
+    async insertSyncLogs(executor: Executor, rows: readonly SyncLogWrite[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.execute(sql`insert into sync_logs (session_id, operation, entity_type, entity_id, status, details)
+        select session_id, operation, 'contact', entity_id, status, details
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+          session_id uuid, operation text, entity_id text, status text, details jsonb)`);
+    },
+
+    async insertAudit(executor: Executor, rows: readonly AuditWrite[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.execute(sql`insert into audit_logs (entity_type, entity_id, operation, old_data, new_data, user_id)
+        select 'contact', entity_id, operation, old_data, new_data, user_id
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+          entity_id text, operation text, old_data jsonb, new_data jsonb, user_id text)`);
+    },
+
+    async insertOutbox(executor: Executor, rows: readonly OutboxWrite[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.execute(sql`insert into outbox_events (type, data)
+        select type, data from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(type text, data jsonb)`);
+    },
+
+    /**
+     * A privacy deletion: removes the contact's personal data from everything else that held it (its property
+     * history, audit and sync log payloads, stored webhook payloads, error contexts); the contact row stays as
+     * an empty, archived tombstone.
+     */
+    async eraseTraces(executor: Executor, hubspotIds: readonly string[]): Promise<void> {
+      if (hubspotIds.length === 0) return;
+      const list = ids(hubspotIds);
+      await executor.execute(sql`delete from contact_property_history where hubspot_id in ${list}`);
+      await executor.execute(sql`update audit_logs set old_data = null, new_data = null
+        where entity_type = 'contact' and entity_id in ${list} and (old_data is not null or new_data is not null)`);
+      await executor.execute(sql`update webhook_inbox set payload = payload - 'propertyValue'
+        where object_id in (select value::bigint from jsonb_array_elements_text(${asJson(hubspotIds)}::jsonb))
+          and payload ? 'propertyValue'`);
+      await executor.execute(sql`update error_logs set context = null
+        where context is not null and (context #>> '{payload,objectId}') in ${list}`);
+    },
+  };
+}
+
+export type ApplyRepository = ReturnType<typeof createApplyRepository>;

@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import { asJson, type Executor, query } from '../db/query.ts';
+import type { WebhookEvent } from '../hubspot/webhook-events.ts';
+
+export const INBOX_CHANNEL = 'webhook_inbox';
+
+export interface ClaimedEvent {
+  id: number;
+  payload: WebhookEvent;
+  attempts: number;
+}
+
+/** After this many failed applies an event is parked for a person to look at and replay. */
+export const MAX_APPLY_ATTEMPTS = 5;
+
+export function createInboxRepository() {
+  return {
+    /**
+     * Stores a verified batch in one statement, skipping events already held (HubSpot's composite key), and
+     * wakes every instance's apply workers. Returns how many were new.
+     */
+    async insert(executor: Executor, events: readonly WebhookEvent[]): Promise<number> {
+      if (events.length === 0) return 0;
+      const rows = events.map((event) => ({
+        portal_id: event.portalId,
+        subscription_id: event.subscriptionId,
+        event_id: event.eventId,
+        object_id: event.objectId,
+        occurred_at: event.occurredAt,
+        subscription_type: event.subscriptionType,
+        property_name: event.propertyName ?? '',
+        payload: event,
+      }));
+      const [result] = await query<{ inserted: number }>(
+        executor,
+        sql`with inserted as (
+          insert into webhook_inbox
+            (portal_id, subscription_id, event_id, object_id, occurred_at, subscription_type, property_name, payload)
+          select portal_id, subscription_id, event_id, object_id, occurred_at, subscription_type, property_name, payload
+          from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+            portal_id bigint, subscription_id bigint, event_id bigint, object_id bigint, occurred_at bigint,
+            subscription_type text, property_name text, payload jsonb)
+          on conflict do nothing
+          returning 1
+        )
+        select (select count(*) from inserted)::int as inserted, pg_notify(${INBOX_CHANNEL}, '')`,
+      );
+      return result?.inserted ?? 0;
+    },
+
+    /** Takes up to `limit` due events no other worker holds; they stay locked until the transaction ends. */
+    async claim(executor: Executor, limit: number, onlyIds?: readonly number[]): Promise<ClaimedEvent[]> {
+      const restrict = onlyIds
+        ? sql`and id in (select value::bigint from jsonb_array_elements_text(${asJson(onlyIds)}::jsonb))`
+        : sql``;
+      const rows = await query<{ id: string | number; payload: WebhookEvent; attempts: number }>(
+        executor,
+        sql`select id, payload, attempts from webhook_inbox
+          where status = 'pending' and next_attempt_at <= now() ${restrict}
+          order by next_attempt_at, id
+          limit ${limit}
+          for update skip locked`,
+      );
+      return rows.map((row) => ({ id: Number(row.id), payload: row.payload, attempts: row.attempts }));
+    },
+
+    async markDone(executor: Executor, ids: readonly number[]): Promise<void> {
+      await executor.execute(
+        sql`update webhook_inbox set status = 'done', processed_at = now(), attempts = attempts + 1, last_error = null
+          where id in (select value::bigint from jsonb_array_elements_text(${asJson(ids)}::jsonb))`,
+      );
+    },
+
+    /** Counts a failed apply: retried with exponential backoff (1 s … 10 min), parked after the last attempt. */
+    async recordFailure(
+      executor: Executor,
+      ids: readonly number[],
+      message: string,
+      errorLogId: string,
+    ): Promise<number> {
+      const rows = await query<{ status: string }>(
+        executor,
+        sql`update webhook_inbox set
+            attempts = attempts + 1,
+            last_error = ${message},
+            error_log_id = ${errorLogId},
+            status = case when attempts + 1 >= ${MAX_APPLY_ATTEMPTS} then 'parked' else 'pending' end,
+            next_attempt_at = now() + least(interval '1 second' * power(2, attempts), interval '10 minutes')
+          where id in (select value::bigint from jsonb_array_elements_text(${asJson(ids)}::jsonb))
+          returning status`,
+      );
+      return rows.filter((row) => row.status === 'parked').length;
+    },
+
+    /** Puts the events parked under an error back in line. */
+    async replay(executor: Executor, errorLogId: string): Promise<number> {
+      const rows = await query<{ id: string }>(
+        executor,
+        sql`with replayed as (
+            update webhook_inbox set status = 'pending', attempts = 0, next_attempt_at = now()
+            where error_log_id = ${errorLogId} and status in ('parked', 'pending')
+            returning id
+          )
+          select id::text, pg_notify(${INBOX_CHANNEL}, '') from replayed`,
+      );
+      return rows.length;
+    },
+
+    async depth(
+      executor: Executor,
+    ): Promise<{ pending: number; parked: number; oldestPendingMs: number | null }> {
+      const [row] = await query<{ pending: number; parked: number; oldest: string | null }>(
+        executor,
+        sql`select
+            count(*) filter (where status = 'pending')::int as pending,
+            count(*) filter (where status = 'parked')::int as parked,
+            (extract(epoch from now() - min(received_at) filter (where status = 'pending')) * 1000)::bigint::text as oldest
+          from webhook_inbox where status <> 'done'`,
+      );
+      return {
+        pending: row?.pending ?? 0,
+        parked: row?.parked ?? 0,
+        oldestPendingMs: row?.oldest ? Number(row.oldest) : null,
+      };
+    },
+  };
+}
+
+export type InboxRepository = ReturnType<typeof createInboxRepository>;

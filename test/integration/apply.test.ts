@@ -1,0 +1,204 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect } from 'vitest';
+import { dbTest as test } from '../helpers/database.ts';
+import { contactRow, webhookPipeline } from '../helpers/pipeline.ts';
+import { hubspotEvent } from '../helpers/webhooks.ts';
+
+const T = 1_795_000_000_000;
+const change = (objectId: number, at: number, propertyName: string, propertyValue: string) =>
+  hubspotEvent({
+    subscriptionType: 'contact.propertyChange',
+    objectId,
+    occurredAt: at,
+    propertyName,
+    propertyValue,
+  });
+
+describe('applying webhook events', () => {
+  test('a creation and its properties become a contact, with history, sync log, audit trail and outbox event', async ({
+    database,
+  }) => {
+    const pipeline = webhookPipeline(database);
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.creation', objectId: 501, occurredAt: T }),
+      change(501, T + 1, 'email', 'ada@example.com'),
+      change(501, T + 2, 'firstname', 'Ada'),
+    ]);
+    expect(await pipeline.applyAll()).toBe(3);
+    // Creation carries no properties: the contact waits for a read of HubSpot to be complete.
+    expect(await contactRow(database, '501')).toMatchObject({
+      data: { email: 'ada@example.com', firstname: 'Ada' },
+      archived: false,
+      sync_status: 'pending',
+    });
+    const [counts] = await database.rows<Record<string, number>>(sql`select
+      (select count(*)::int from contact_property_history where hubspot_id = '501') as history,
+      (select count(*)::int from sync_logs where entity_id = '501' and operation = 'create') as logs,
+      (select count(*)::int from audit_logs where entity_id = '501' and user_id = 'hubspot:webhook') as audit,
+      (select count(*)::int from outbox_events where type = 'contact:created' and data->>'hubspotId' = '501') as outbox,
+      (select count(*)::int from webhook_inbox where status = 'done') as done`);
+    expect(counts).toEqual({ history: 2, logs: 1, audit: 1, outbox: 1, done: 3 });
+  });
+
+  test('a late propertyChange is recorded as stale and changes nothing', async ({ database }) => {
+    const pipeline = webhookPipeline(database);
+    await pipeline.receive([change(9, T + 10, 'email', 'new@example.com')]);
+    await pipeline.applyAll();
+    await pipeline.receive([change(9, T + 5, 'email', 'old@example.com')]);
+    await pipeline.applyAll();
+    expect((await contactRow(database, '9'))?.data.email).toBe('new@example.com');
+    const logs = await database.rows<{ status: string; stale: number }>(
+      sql`select status, (details->>'stale')::int as stale from sync_logs where entity_id = '9' order by timestamp`,
+    );
+    expect(logs.at(-1)).toEqual({ status: 'warning', stale: 1 });
+    const history = await database.rows<{ value: string; applied: boolean }>(
+      sql`select value, applied from contact_property_history where hubspot_id = '9' order by occurred_at`,
+    );
+    expect(history).toEqual([
+      { value: 'old@example.com', applied: false },
+      { value: 'new@example.com', applied: true },
+    ]);
+  });
+
+  test('deletion archives, restore brings back, and a merge archives the absorbed ids into a new survivor', async ({
+    database,
+  }) => {
+    const pipeline = webhookPipeline(database);
+    await pipeline.receive([
+      change(1, T, 'email', 'one@example.com'),
+      change(2, T, 'email', 'two@example.com'),
+      hubspotEvent({ subscriptionType: 'contact.deletion', objectId: 1, occurredAt: T + 1 }),
+    ]);
+    await pipeline.applyAll();
+    expect(await contactRow(database, '1')).toMatchObject({ archived: true });
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.restore', objectId: 1, occurredAt: T + 2 }),
+    ]);
+    await pipeline.applyAll();
+    expect(await contactRow(database, '1')).toMatchObject({ archived: false, sync_status: 'pending' });
+    await pipeline.receive([
+      hubspotEvent({
+        subscriptionType: 'contact.merge',
+        objectId: 1,
+        occurredAt: T + 3,
+        primaryObjectId: 1,
+        mergedObjectIds: [2],
+        newObjectId: 3,
+      }),
+      // HubSpot still delivers late events for merged-away ids.
+      change(2, T + 4, 'email', 'late@example.com'),
+    ]);
+    await pipeline.applyAll();
+    expect(await contactRow(database, '1')).toMatchObject({ archived: true, merged_into: '3' });
+    expect(await contactRow(database, '2')).toMatchObject({ archived: true, merged_into: '3' });
+    expect(await contactRow(database, '3')).toMatchObject({ archived: false, sync_status: 'pending' });
+    const merged = await database.rows<{ id: string }>(
+      sql`select data->>'hubspotId' as id from outbox_events where type = 'contact:merged' order by 1`,
+    );
+    expect(merged.map((m) => m.id)).toEqual(['1', '2']);
+  });
+
+  test('a privacy deletion leaves no trace of the person in any table', async ({ database }) => {
+    const pipeline = webhookPipeline(database);
+    const email = 'erase.me@example.com';
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.creation', objectId: 77, occurredAt: T }),
+      change(77, T + 1, 'email', email),
+      change(77, T + 2, 'lastname', 'Lovelace'),
+    ]);
+    await pipeline.applyAll();
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.privacyDeletion', objectId: 77, occurredAt: T + 5 }),
+      hubspotEvent({ subscriptionType: 'contact.deletion', objectId: 77, occurredAt: T + 5 }),
+    ]);
+    await pipeline.applyAll();
+    // HubSpot can still deliver an older change after the erasure: it must not bring the data back.
+    await pipeline.receive([change(77, T + 3, 'email', email)]);
+    await pipeline.applyAll();
+
+    expect(await contactRow(database, '77')).toMatchObject({ data: {}, archived: true, erased: true });
+    const tables = await database.rows<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+    );
+    for (const { table_name } of tables) {
+      const [found] = await database.rows<{ n: number }>(
+        sql`select count(*)::int as n from ${sql.identifier(table_name)} t where t::text ilike ${`%${email}%`} or t::text ilike '%Lovelace%'`,
+      );
+      expect(`${table_name}: ${found?.n}`).toBe(`${table_name}: 0`);
+    }
+  });
+
+  test('a poison event is retried, parked, and replayed once fixed, without holding back other contacts', async ({
+    database,
+  }) => {
+    const pipeline = webhookPipeline(database);
+    // A database rule that rejects one contact stands in for any failure bound to one contact's events.
+    await database.rows(sql`create function reject_666() returns trigger language plpgsql as $$
+      begin if new.hubspot_id = '666' then raise exception 'contact 666 is cursed'; end if; return new; end $$`);
+    await database.rows(sql`create trigger reject_666 before insert or update on contacts
+      for each row execute function reject_666()`);
+    await pipeline.receive([
+      change(665, T, 'email', 'fine@example.com'),
+      change(666, T, 'email', 'bad@example.com'),
+    ]);
+
+    await pipeline.applyAll();
+    expect((await contactRow(database, '665'))?.data.email).toBe('fine@example.com');
+    expect(await contactRow(database, '666')).toBeUndefined();
+
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await database.rows(sql`update webhook_inbox set next_attempt_at = now() where status = 'pending'`);
+      await pipeline.applyAll();
+    }
+    const [parked] = await database.rows<{ status: string; attempts: number; error_log_id: string }>(
+      sql`select status, attempts, error_log_id from webhook_inbox where object_id = 666`,
+    );
+    expect(parked).toMatchObject({ status: 'parked', attempts: 5 });
+    const [logged] = await database.rows<{ message: string; payload: string }>(
+      sql`select error_message as message, context #>> '{events,0,propertyValue}' as payload from error_logs where id = ${parked?.error_log_id}`,
+    );
+    expect(logged?.message).toContain('contact 666 is cursed');
+    expect(logged?.payload).toBe('bad@example.com');
+
+    await database.rows(sql`drop trigger reject_666 on contacts`);
+    expect(await pipeline.inbox.replay(database.db, parked?.error_log_id ?? '')).toBe(1);
+    await pipeline.applyAll();
+    expect((await contactRow(database, '666'))?.data.email).toBe('bad@example.com');
+  });
+
+  test('a batch aborted midway leaves nothing applied and nothing lost; the retry applies each event once', async ({
+    database,
+  }) => {
+    const pipeline = webhookPipeline(database);
+    await pipeline.receive(
+      Array.from({ length: 50 }, (_, i) => change(1000 + i, T + i, 'email', `p${i}@example.com`)),
+    );
+    // The first batch dies after the contacts, history and logs are written, as a killed connection would
+    // (57P01: terminated by the administrator). Sequences are not transactional, so only the first try fails.
+    await database.rows(sql`create sequence abort_once`);
+    await database.rows(sql`create function abort_once() returns trigger language plpgsql as $$
+      begin
+        if nextval('abort_once') = 1 then
+          raise exception 'terminating connection' using errcode = '57P01';
+        end if;
+        return null;
+      end $$`);
+    await database.rows(sql`create trigger abort_once before insert on outbox_events
+      for each statement execute function abort_once()`);
+
+    await expect(pipeline.applier.applyNext(1000)).rejects.toThrow();
+    const [mid] = await database.rows<Record<string, number>>(sql`select
+      (select count(*)::int from contacts) as contacts,
+      (select count(*)::int from contact_property_history) as history,
+      (select count(*)::int from webhook_inbox where status = 'pending') as pending`);
+    expect(mid).toEqual({ contacts: 0, history: 0, pending: 50 });
+
+    expect(await pipeline.applyAll()).toBe(50);
+    const [after] = await database.rows<Record<string, number>>(sql`select
+      (select count(*)::int from contacts) as contacts,
+      (select count(*)::int from contact_property_history) as history,
+      (select count(*)::int from outbox_events) as outbox,
+      (select count(*)::int from webhook_inbox where status = 'done') as done`);
+    expect(after).toEqual({ contacts: 50, history: 50, outbox: 50, done: 50 });
+  });
+});

@@ -1,0 +1,207 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect } from 'vitest';
+import { buildTestApp } from '../helpers/app.ts';
+import { dbTest as test } from '../helpers/database.ts';
+import {
+  delivery,
+  hubspotEvent,
+  PORTAL_ID,
+  signedHeaders,
+  WEBHOOK_PATH,
+  WEBHOOK_SECRET,
+} from '../helpers/webhooks.ts';
+
+const env = { HUBSPOT_CLIENT_SECRET: WEBHOOK_SECRET, HUBSPOT_PORTAL_ID: String(PORTAL_ID) };
+
+async function inboxCount(database: {
+  rows: <T extends Record<string, unknown>>(q: ReturnType<typeof sql>) => Promise<T[]>;
+}) {
+  const [row] = await database.rows<{ n: number }>(sql`select count(*)::int as n from webhook_inbox`);
+  return row?.n ?? 0;
+}
+
+async function errorTypes(database: {
+  rows: <T extends Record<string, unknown>>(q: ReturnType<typeof sql>) => Promise<T[]>;
+}) {
+  return (
+    await database.rows<{ error_type: string; context: unknown }>(
+      sql`select error_type, context from error_logs`,
+    )
+  ).map((row) => row.error_type);
+}
+
+describe('POST /webhooks/hubspot', () => {
+  test('a signed batch is stored once, and HubSpot’s retry of it is recognised as a duplicate', async ({
+    database,
+  }) => {
+    const app = await buildTestApp(database, { env });
+    const events = [
+      hubspotEvent({ subscriptionType: 'contact.creation', objectId: 101 }),
+      hubspotEvent({
+        subscriptionType: 'contact.propertyChange',
+        objectId: 101,
+        propertyName: 'email',
+        propertyValue: 'a@x.io',
+      }),
+    ];
+    const first = await app.inject(delivery(events));
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: 2, accepted: 2, duplicates: 0, rejected: 0 });
+    const retry = await app.inject(delivery(events.map((e) => ({ ...e, attemptNumber: 1 }))));
+    expect(retry.json()).toEqual({ received: 2, accepted: 0, duplicates: 2, rejected: 0 });
+    expect(await inboxCount(database)).toBe(2);
+    await app.close();
+  });
+
+  test('a bad, missing or stale signature is 401 and stores nothing', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    const events = [hubspotEvent({ subscriptionType: 'contact.creation', objectId: 1 })];
+    const good = delivery(events);
+    const cases = [
+      { ...good, headers: { ...good.headers, 'x-hubspot-signature-v3': 'bm90IGl0' } },
+      { ...good, headers: { 'content-type': 'application/json' } },
+      delivery(events, { timestamp: Date.now() - 6 * 60_000 }),
+      delivery(events, { timestamp: Date.now() + 6 * 60_000 }),
+      delivery(events, { secret: 'someone-else' }),
+      { ...good, payload: good.payload.replace('"objectId":1', '"objectId":2') },
+    ];
+    for (const request of cases) {
+      const response = await app.inject(request);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('unauthorized');
+    }
+    expect(await inboxCount(database)).toBe(0);
+    await app.close();
+  });
+
+  test('a signed body that is not JSON is 400 and kept whole in the error log', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    const payload = '[{"eventId": 1, oops';
+    const response = await app.inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      payload,
+      headers: signedHeaders(payload, `http://localhost:80${WEBHOOK_PATH}`),
+    });
+    expect(response.statusCode).toBe(400);
+    const [entry] = await database.rows<{ error_type: string; raw: string }>(
+      sql`select error_type, context->>'rawBody' as raw from error_logs`,
+    );
+    expect(entry).toEqual({ error_type: 'webhook.unparseable', raw: payload });
+    await app.close();
+  });
+
+  test('valid events of a batch are stored even when others in it are not', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    const good = hubspotEvent({ subscriptionType: 'contact.deletion', objectId: 7 });
+    const bad = { ...hubspotEvent({ subscriptionType: 'contact.propertyChange', objectId: 8 }) };
+    const other = hubspotEvent({ subscriptionType: 'deal.creation', objectId: 9 });
+    const response = await app.inject(delivery([good, bad, other]));
+    expect(response.json()).toEqual({ received: 3, accepted: 1, duplicates: 0, rejected: 2 });
+    const [entry] = await database.rows<{ message: string; n: number }>(
+      sql`select error_message as message, jsonb_array_length(context->'events')::int as n from error_logs`,
+    );
+    expect(entry?.n).toBe(2);
+    expect(entry?.message).toContain('propertyName');
+    await app.close();
+  });
+
+  test('events for another portal are refused and logged, never stored', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    const response = await app.inject(
+      delivery([hubspotEvent({ subscriptionType: 'contact.creation', objectId: 1, portalId: 999 })]),
+    );
+    expect(response.json()).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(await inboxCount(database)).toBe(0);
+    expect(await errorTypes(database)).toEqual(['webhook.foreign_portal']);
+    await app.close();
+  });
+
+  test('behind a proxy, the signature is checked against WEBHOOK_PUBLIC_URL', async ({ database }) => {
+    const publicUrl = 'https://sync.example.com/webhooks/hubspot';
+    const app = await buildTestApp(database, { env: { ...env, WEBHOOK_PUBLIC_URL: publicUrl } });
+    const events = [hubspotEvent({ subscriptionType: 'contact.creation', objectId: 1 })];
+    expect((await app.inject(delivery(events, { url: publicUrl }))).statusCode).toBe(200);
+    expect((await app.inject(delivery(events))).statusCode).toBe(401);
+    await app.close();
+  });
+
+  test('the v1 signature alone is accepted when no v3 headers come', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    const payload = JSON.stringify([hubspotEvent({ subscriptionType: 'contact.creation', objectId: 5 })]);
+    const { createHash } = await import('node:crypto');
+    const v1 = createHash('sha256')
+      .update(WEBHOOK_SECRET + payload)
+      .digest('hex');
+    const response = await app.inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature': v1,
+        'x-hubspot-signature-version': 'v1',
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    await app.close();
+  });
+
+  test('a wrong content type is 415, an oversized body 413, and an unset secret 503', async ({
+    database,
+  }) => {
+    const app = await buildTestApp(database, { env });
+    const text = await app.inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      payload: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.statusCode).toBe(415);
+    const huge = JSON.stringify([{ pad: 'x'.repeat(1024 * 1024) }]);
+    const large = await app.inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      payload: huge,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(large.statusCode).toBe(413);
+    await app.close();
+    const unconfigured = await buildTestApp(database);
+    const response = await unconfigured.inject(
+      delivery([hubspotEvent({ subscriptionType: 'contact.creation', objectId: 1 })]),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.message).toContain('HUBSPOT_CLIENT_SECRET');
+    await unconfigured.close();
+  });
+
+  test('a NUL character, which PostgreSQL cannot store, is dropped instead of failing the batch', async ({
+    database,
+  }) => {
+    const app = await buildTestApp(database, { env });
+    const event = hubspotEvent({
+      subscriptionType: 'contact.propertyChange',
+      objectId: 3,
+      propertyName: 'firstname',
+      propertyValue: 'A\u0000na',
+    });
+    const response = await app.inject(delivery([event]));
+    expect(response.json()).toMatchObject({ accepted: 1 });
+    const [row] = await database.rows<{ value: string }>(
+      sql`select payload->>'propertyValue' as value from webhook_inbox`,
+    );
+    expect(row?.value).toBe('Ana');
+    await app.close();
+  });
+
+  test('with the database gone the answer is 503, so HubSpot retries', async ({ database }) => {
+    const app = await buildTestApp(database, { env });
+    await database.close();
+    const response = await app.inject(
+      delivery([hubspotEvent({ subscriptionType: 'contact.creation', objectId: 1 })]),
+    );
+    expect(response.statusCode).toBe(503);
+    await app.close();
+  });
+});
