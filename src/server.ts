@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { createHubSpotClient } from './hubspot/client.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { createWorkers } from './workers.ts';
 
@@ -41,7 +42,16 @@ try {
   process.exit(1);
 }
 
-const workers = createWorkers({ database, logger });
+const accessToken = config.HUBSPOT_ACCESS_TOKEN;
+const hubspot = accessToken
+  ? createHubSpotClient({
+      basePath: config.HUBSPOT_API_BASE,
+      accessToken: async () => accessToken,
+      logger: logger.child({ component: 'hubspot' }),
+    })
+  : undefined;
+if (!hubspot) logger.warn('no HubSpot access token configured: new contacts stay pending until one is');
+const workers = createWorkers({ config, database, logger, hubspot });
 const app = await buildApp({ config, logger, database, adminToken, onWebhookAccepted: workers.apply.wake });
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -1,39 +1,86 @@
+import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { createErrorsRepository } from './errors/errors.repository.ts';
+import type { HubSpotClient } from './hubspot/client.ts';
 import type { Logger } from './logger.ts';
 import { createApplyRepository } from './sync/apply/apply.repository.ts';
-import { createApplyWorker } from './sync/apply/apply-worker.ts';
 import { createWebhookApplier } from './sync/apply/webhook-applier.ts';
-import { createInboxRepository } from './webhooks/inbox.repository.ts';
+import { createDrainLoop } from './sync/drain-loop.ts';
+import { createContactFetcher } from './sync/fetch/contact-fetcher.ts';
+import { createFetchRepository } from './sync/fetch/fetch.repository.ts';
+import { createInboxRepository, INBOX_CHANNEL } from './webhooks/inbox.repository.ts';
 
 export interface WorkersDeps {
+  config: Pick<Config, 'HUBSPOT_CONTACT_PROPERTIES'>;
   database: Database;
   logger: Logger;
+  /** Absent when no HubSpot connection is configured: contacts then wait as `pending` for one. */
+  hubspot?: HubSpotClient | undefined;
   applyBatchSize?: number;
 }
 
-/** The background work of one instance: applying the webhook inbox. */
-export function createWorkers({ database, logger, applyBatchSize }: WorkersDeps) {
+/**
+ * The background work of one instance: applying the webhook inbox as soon as events land (woken by NOTIFY
+ * from whichever instance took them), and reading from HubSpot the contacts the events left incomplete.
+ */
+export function createWorkers({ config, database, logger, hubspot, applyBatchSize = 1000 }: WorkersDeps) {
+  const errors = createErrorsRepository({ db: database.db });
+  const apply = createApplyRepository();
   const applier = createWebhookApplier({
     database,
     inbox: createInboxRepository(),
-    apply: createApplyRepository(),
-    errors: createErrorsRepository({ db: database.db }),
-    logger: logger.child({ worker: 'apply' }),
-  });
-  const apply = createApplyWorker({
-    applier,
-    database,
-    logger: logger.child({ worker: 'apply' }),
-    ...(applyBatchSize ? { batchSize: applyBatchSize } : {}),
-  });
-  return {
     apply,
+    errors,
+    logger: logger.child({ worker: 'apply' }),
+  });
+  const fetcher = hubspot
+    ? createContactFetcher({
+        database,
+        hubspot,
+        fetches: createFetchRepository(),
+        apply,
+        errors,
+        logger: logger.child({ worker: 'fetch' }),
+        properties: config.HUBSPOT_CONTACT_PROPERTIES,
+      })
+    : undefined;
+  const fetchLoop = fetcher
+    ? createDrainLoop({
+        step: fetcher.fetchNext,
+        logger: logger.child({ worker: 'fetch' }),
+        concurrency: 2,
+        wakeEveryMs: 2_000,
+      })
+    : undefined;
+  const applyLoop = createDrainLoop({
+    step: async () => {
+      const applied = await applier.applyNext(applyBatchSize);
+      if (applied > 0) fetchLoop?.wake();
+      return applied;
+    },
+    logger: logger.child({ worker: 'apply' }),
+    // PGlite runs one statement at a time: a second batch would only queue behind the first.
+    concurrency: database.kind === 'pglite' ? 1 : 2,
+  });
+  let unlisten: (() => Promise<void>) | undefined;
+
+  return {
+    apply: applyLoop,
+    fetch: fetchLoop,
     async start() {
-      await apply.start();
+      unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake);
+      applyLoop.start();
+      fetchLoop?.start();
+    },
+    /** Resolves once the inbox is applied and no fetch is due (for tests, benchmarks and the demo). */
+    async settled() {
+      await applyLoop.drained();
+      await fetchLoop?.drained();
     },
     async stop() {
-      await apply.stop();
+      await unlisten?.().catch(() => {});
+      await applyLoop.stop();
+      await fetchLoop?.stop();
     },
   };
 }

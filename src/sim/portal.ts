@@ -243,6 +243,14 @@ export function createPortal(options: PortalOptions) {
     return contact;
   }
 
+  /**
+   * HubSpot stamps the changes of one record in strictly increasing milliseconds (a record is written one
+   * change at a time); the simulator, which can make two changes within a millisecond, does the same.
+   */
+  function stampAfter(at: number, ...records: (ContactRecord | undefined)[]): number {
+    return Math.max(at, ...records.map((record) => (record ? record.updatedAt + 1 : 0)));
+  }
+
   function liveContact(id: number): ContactRecord {
     const contact = resolve(id);
     if (!isLive(contact)) throw contactNotFound(String(id));
@@ -256,6 +264,7 @@ export function createPortal(options: PortalOptions) {
     at = clock.now(),
   ): ContactRecord {
     const target = liveContact(id);
+    at = stampAfter(at, target);
     if (values.email !== undefined) assertEmailFree(values.email, target.id);
     const before = target.properties;
     const changes = Object.entries(values).filter(([name, value]) => (before[name] ?? '') !== value);
@@ -273,6 +282,7 @@ export function createPortal(options: PortalOptions) {
     const existing = get(id);
     // HubSpot answers 204 for ids that are unknown or already archived.
     if (!isLive(existing) || existing.mergedInto !== null) return false;
+    at = stampAfter(at, existing);
     beforeWrite(id);
     const contact = materialize(id);
     contact.archived = true;
@@ -288,6 +298,7 @@ export function createPortal(options: PortalOptions) {
       throw contactNotFound(String(id));
     }
     assertEmailFree(existing.properties.email, id);
+    at = stampAfter(at, existing);
     beforeWrite(id);
     const contact = materialize(id);
     contact.archived = false;
@@ -300,6 +311,7 @@ export function createPortal(options: PortalOptions) {
   function privacyDelete(id: number, source: ChangeSource, at = clock.now()): boolean {
     const existing = resolve(id);
     if (!existing || existing.erased) return false;
+    at = stampAfter(at, existing);
     beforeWrite(existing.id);
     const contact = materialize(existing.id);
     contact.properties = { hs_object_id: String(contact.id) };
@@ -326,6 +338,7 @@ export function createPortal(options: PortalOptions) {
     if (primary.id === secondary.id) {
       throw validationError(`Cannot merge a contact with itself: ${primary.id}`);
     }
+    at = stampAfter(at, primary, secondary);
     beforeWrite(primary.id);
     beforeWrite(secondary.id);
     const winner = materialize(primary.id);

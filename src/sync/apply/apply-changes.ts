@@ -163,6 +163,10 @@ export async function applyContactChanges(
   }
 
   await repository.updateContacts(tx, contactRows);
+  const merging = outcomes
+    .filter((o) => o.transitions.includes('merged'))
+    .flatMap((o) => [o.after.hubspotId, o.after.mergedInto ?? '']);
+  await repository.collapseMergeChains(tx, merging.filter(Boolean));
   await repository.eraseTraces(tx, erased);
   await repository.insertHistory(tx, history);
   await repository.insertSyncLogs(tx, syncLogs);

@@ -158,6 +158,27 @@ export function createApplyRepository() {
     },
 
     /**
+     * Keeps `merged_into` pointing at the final survivor when merges chain (A into B, then B into C), in
+     * whatever order the merges arrive: contacts that were merged into a newly merged id follow it, and a
+     * newly merged id whose survivor was itself merged away follows that.
+     */
+    async collapseMergeChains(executor: Executor, hubspotIds: readonly string[]): Promise<void> {
+      if (hubspotIds.length === 0) return;
+      const list = ids(hubspotIds);
+      for (let hop = 0; hop < 10; hop++) {
+        const moved = await query<{ hubspot_id: string }>(
+          executor,
+          sql`update contacts c set merged_into = t.merged_into
+            from contacts t
+            where c.merged_into = t.hubspot_id and t.merged_into is not null and t.merged_into <> c.hubspot_id
+              and (t.hubspot_id in ${list} or c.hubspot_id in ${list})
+            returning c.hubspot_id`,
+        );
+        if (moved.length === 0) return;
+      }
+    },
+
+    /**
      * A privacy deletion: removes the contact's personal data from everything else that held it (its property
      * history, audit and sync log payloads, stored webhook payloads, error contexts); the contact row stays as
      * an empty, archived tombstone.

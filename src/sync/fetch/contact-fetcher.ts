@@ -1,0 +1,111 @@
+import type { Database } from '../../db/client.ts';
+import type { ErrorsRepository } from '../../errors/errors.repository.ts';
+import type { BatchReadResult, HubSpotClient } from '../../hubspot/client.ts';
+import { BATCH_READ_LIMIT } from '../../hubspot/client.ts';
+import { HubSpotError } from '../../hubspot/errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { ApplyRepository } from '../apply/apply.repository.ts';
+import { applyContactChanges } from '../apply/apply-changes.ts';
+import type { ContactChange } from '../apply/contact-state.ts';
+import type { FetchRepository } from './fetch.repository.ts';
+
+export interface ContactFetcherDeps {
+  database: Database;
+  hubspot: HubSpotClient;
+  fetches: FetchRepository;
+  apply: ApplyRepository;
+  errors: ErrorsRepository;
+  logger: Logger;
+  /** Contact properties to read (the configured list; the merge marker is always added). */
+  properties: readonly string[];
+  maxAttempts?: number;
+}
+
+// Our clock against HubSpot's, for a record without a modification time.
+const CLOCK_SKEW_MS = 1_000;
+
+const merged = (contact: { properties: Record<string, string | null> }) =>
+  new Set((contact.properties.hs_merged_object_ids ?? '').split(';').filter(Boolean));
+
+/**
+ * The values a read saw, as changes. Their version is the record's `lastmodifieddate`: HubSpot's own clock,
+ * the same one webhooks' `occurredAt` uses, and no property on the record changed after it. So a late
+ * webhook older than the read cannot undo it, and any change after the read still wins.
+ */
+export function changesFromRead(result: BatchReadResult, requested: readonly string[]) {
+  const batch = new Map<string, ContactChange[]>();
+  const add = (id: string, change: ContactChange) => batch.set(id, [...(batch.get(id) ?? []), change]);
+  const wanted = new Set(requested);
+  for (const contact of result.contacts) {
+    const version = Number.isFinite(contact.updatedAt?.getTime())
+      ? contact.updatedAt.getTime()
+      : result.requestedAt - CLOCK_SKEW_MS;
+    for (const [name, value] of Object.entries(contact.properties))
+      add(contact.id, { kind: 'property', at: version, name, value });
+    add(contact.id, { kind: 'fetched', at: version });
+    // Asking for a merged-away id returns the survivor: the id we asked for was absorbed into it.
+    for (const absorbed of merged(contact)) {
+      if (wanted.has(absorbed) && absorbed !== contact.id) {
+        add(absorbed, { kind: 'lifecycle', at: version, event: 'mergedAway', survivor: contact.id });
+      }
+    }
+  }
+  const missing = requested.filter((id) => !batch.has(id));
+  return { batch, missing };
+}
+
+/**
+ * Fills in contacts that only HubSpot can describe (after a creation, restore or merge event, or an event
+ * for a contact we never saw), reading up to 100 at a time so a burst of creations costs few API calls.
+ */
+export function createContactFetcher(deps: ContactFetcherDeps) {
+  const { database, hubspot, fetches, apply, errors, logger } = deps;
+  const properties = [...new Set([...deps.properties, 'hs_merged_object_ids', 'lastmodifieddate'])];
+  const maxAttempts = deps.maxAttempts ?? 8;
+  let warnedNoConnection = false;
+
+  return {
+    /** Reads one batch of waiting contacts; returns how many it took (0: none was due). */
+    async fetchNext(): Promise<number> {
+      const leased = await fetches.lease(database.db, BATCH_READ_LIMIT);
+      if (leased.length === 0) return 0;
+      const ids = leased.map((l) => l.hubspotId);
+      let result: BatchReadResult;
+      try {
+        result = await hubspot.batchReadContacts(ids, properties, 'webhook');
+        warnedNoConnection = false;
+      } catch (error) {
+        const noConnection = error instanceof HubSpotError && error.kind === 'unauthorized';
+        if (!noConnection || !warnedNoConnection) {
+          logger.warn(
+            { err: error, contacts: ids.length },
+            'reading contacts from HubSpot failed; they stay pending',
+          );
+        }
+        warnedNoConnection ||= noConnection;
+        await fetches.release(database.db, ids, noConnection ? 60 : 5);
+        return 0;
+      }
+      const { batch, missing } = changesFromRead(result, ids);
+      await database.db.transaction(async (tx) => {
+        await applyContactChanges(tx, apply, batch, {
+          source: 'fetch',
+          userId: 'hubspot:fetch',
+          sessionId: null,
+          quietWhenUnchanged: true,
+        });
+        const failed = await fetches.backOff(tx, missing, maxAttempts);
+        if (failed.length > 0) {
+          await errors.record({
+            errorType: 'hubspot.contact_not_found',
+            errorMessage: `HubSpot still does not return ${failed.length} contact(s) after ${maxAttempts} reads; marked error`,
+            context: { hubspotIds: failed },
+          });
+        }
+      });
+      return leased.length;
+    },
+  };
+}
+
+export type ContactFetcher = ReturnType<typeof createContactFetcher>;

@@ -1,0 +1,153 @@
+import { Client } from '@hubspot/api-client';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createHubSpotClient } from '../../src/hubspot/client.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
+import { createWorkers, type Workers } from '../../src/workers.ts';
+import { createScratchDatabase } from './database.ts';
+
+export const PRIVATE_APP_TOKEN = 'pat-na1-00000000-1111-2222-3333-444444444444';
+const SECRET = 'stack-client-secret-0123456789';
+const PORTAL = 777001;
+
+export interface Stack {
+  simulator: Simulator;
+  database: Database;
+  app: FastifyInstance;
+  workers: Workers;
+  /** The official SDK pointed at the simulator, to make changes as a HubSpot user would. */
+  hubspot: Client;
+  /** Waits until every webhook owed was delivered and the mirror has applied and fetched all of it. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The simulator and the service wired over real HTTP, the service on its own real PostgreSQL database. */
+export async function startStack(options: SimulatorOptions = {}): Promise<Stack> {
+  const simulator = await createSimulator({
+    contacts: 0,
+    rateLimit: 'off',
+    retryBaseMs: 50,
+    logErrors: false,
+    clientSecret: SECRET,
+    portalId: PORTAL,
+    ...options,
+  });
+  const scratch = await createScratchDatabase();
+  const database = await scratch.open();
+  const config = loadConfig({
+    HUBSPOT_CLIENT_SECRET: SECRET,
+    HUBSPOT_PORTAL_ID: String(PORTAL),
+    HUBSPOT_API_BASE: simulator.url,
+    HUBSPOT_ACCESS_TOKEN: PRIVATE_APP_TOKEN,
+    LOG_LEVEL: 'silent',
+  });
+  const logger = createLogger({ level: 'silent' });
+  const hubspotClient = createHubSpotClient({
+    basePath: simulator.url,
+    accessToken: async () => PRIVATE_APP_TOKEN,
+    logger,
+  });
+  const workers = createWorkers({ config, database, logger, hubspot: hubspotClient });
+  const app = await buildApp({
+    config,
+    logger,
+    database,
+    adminToken: 'stack-admin-token-0123456789',
+    onWebhookAccepted: workers.apply.wake,
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  simulator.setWebhookUrl(`${address}/webhooks/hubspot`);
+  await workers.start();
+
+  async function busy(): Promise<boolean> {
+    const [row] = await database.rows<{ busy: boolean }>(sql`select
+      exists (select 1 from webhook_inbox where status = 'pending')
+      or exists (select 1 from contacts where sync_status = 'pending' and not archived) as busy`);
+    return row?.busy ?? false;
+  }
+
+  return {
+    simulator,
+    database,
+    app,
+    workers,
+    hubspot: new Client({ accessToken: PRIVATE_APP_TOKEN, basePath: simulator.url }),
+    async settle() {
+      await simulator.drainWebhooks();
+      for (let i = 0; i < 200; i++) {
+        await workers.settled();
+        if (!(await busy())) return;
+        workers.apply.wake();
+        workers.fetch?.wake();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('the mirror did not settle within 10 s');
+    },
+    async stop() {
+      await app.close();
+      await workers.stop();
+      await simulator.stop();
+      await database.close();
+      await scratch.drop();
+    },
+  };
+}
+
+export interface TruthContact {
+  id: string;
+  properties: Record<string, string | null>;
+  archived: boolean;
+  mergedInto: string | null;
+}
+
+export async function simulatorTruth(simulator: Simulator): Promise<TruthContact[]> {
+  return (await (await fetch(`${simulator.url}/__sim/contacts`)).json()) as TruthContact[];
+}
+
+export const COMPARED_PROPERTIES = ['email', 'firstname', 'lastname', 'company', 'phone', 'lifecyclestage'];
+
+/** Every difference between HubSpot's truth and the mirror, as readable lines (empty: they agree). */
+export async function mirrorDifferences(stack: Stack): Promise<string[]> {
+  const truth = await simulatorTruth(stack.simulator);
+  const rows = await stack.database.rows<{
+    hubspot_id: string;
+    data: Record<string, string | null>;
+    archived: boolean;
+    merged_into: string | null;
+  }>(sql`select hubspot_id, data, archived, merged_into from contacts`);
+  const mirror = new Map(rows.map((row) => [row.hubspot_id, row]));
+  // HubSpot records each merge's direct survivor; the mirror points at the final one. Compare final survivors.
+  const truthById = new Map(truth.map((c) => [c.id, c]));
+  const finalSurvivor = (id: string | null): string | null => {
+    let current = id;
+    for (let hop = 0; current && truthById.get(current)?.mergedInto && hop < 20; hop++)
+      current = truthById.get(current)?.mergedInto ?? null;
+    return current;
+  };
+  const differences: string[] = [];
+  for (const contact of truth) {
+    const row = mirror.get(contact.id);
+    if (!row) {
+      differences.push(`${contact.id}: missing from the mirror`);
+      continue;
+    }
+    if (row.archived !== contact.archived)
+      differences.push(`${contact.id}: archived ${row.archived}, HubSpot ${contact.archived}`);
+    const survivor = contact.mergedInto ? finalSurvivor(contact.mergedInto) : null;
+    if ((row.merged_into ?? null) !== survivor) {
+      differences.push(`${contact.id}: merged into ${row.merged_into}, HubSpot ${survivor}`);
+    }
+    if (contact.mergedInto || contact.archived) continue;
+    for (const name of COMPARED_PROPERTIES) {
+      const held = row.data[name] ?? null;
+      const real = contact.properties[name] === '' ? null : (contact.properties[name] ?? null);
+      if (held !== real) differences.push(`${contact.id}.${name}: mirror ${held}, HubSpot ${real}`);
+    }
+  }
+  return differences;
+}
