@@ -14,8 +14,9 @@ export interface RateLimitHeaders {
 }
 
 export function readRateLimitHeaders(headers: Record<string, string> | undefined): RateLimitHeaders {
+  const lowered = Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const number = (name: string) => {
-    const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+    const value = lowered[name];
     return value === undefined || value === '' || Number.isNaN(Number(value)) ? undefined : Number(value);
   };
   return {
@@ -35,6 +36,8 @@ export interface PacerOptions {
   /** Share of the limit to use, leaving room for other users of the same app's budget. */
   headroom?: number;
   maxAttempts?: number;
+  /** Time and waiting, passed in so tests can run the pacing without real waits. */
+  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -47,19 +50,21 @@ export interface PacerOptions {
  */
 export function createPacer(options: PacerOptions) {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? Date.now;
   const headroom = options.headroom ?? 0.9;
   const maxAttempts = options.maxAttempts ?? 5;
   let limit = { max: options.assumedMax ?? 100, intervalMs: options.assumedIntervalMs ?? 10_000 };
-  const spacingMs = () => limit.intervalMs / (limit.max * headroom);
+  // Whole milliseconds, rounded up: N requests spaced W/N apart could put N + 1 in a window of W.
+  const spacingMs = () => Math.ceil(limit.intervalMs / Math.max(1, Math.floor(limit.max * headroom)));
   const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
   let pausedUntil = 0;
   let nextSlot = 0;
 
   async function takeSlot(): Promise<void> {
-    const now = Date.now();
-    const at = Math.max(now, nextSlot, pausedUntil);
+    const current = now();
+    const at = Math.max(current, nextSlot, pausedUntil);
     nextSlot = at + spacingMs();
-    if (at > now) await sleep(at - now);
+    if (at > current) await sleep(at - current);
   }
 
   function observe(headers: RateLimitHeaders): void {
@@ -80,7 +85,7 @@ export function createPacer(options: PacerOptions) {
       headers.max &&
       headers.remaining < (headers.max * (1 - headroom)) / 2
     ) {
-      pausedUntil = Math.max(pausedUntil, Date.now() + Math.ceil(limit.intervalMs / limit.max));
+      pausedUntil = Math.max(pausedUntil, now() + Math.ceil(limit.intervalMs / limit.max));
     }
   }
 
@@ -101,7 +106,7 @@ export function createPacer(options: PacerOptions) {
           if (!(error instanceof HubSpotError) || !error.retryable || attempt >= maxAttempts) throw error;
           const backoff = error.kind === 'rate_limited' ? 1000 : Math.min(30_000, 500 * 2 ** attempt);
           const delay = backoff / 2 + Math.random() * backoff;
-          if (error.kind === 'rate_limited') pausedUntil = Math.max(pausedUntil, Date.now() + delay);
+          if (error.kind === 'rate_limited') pausedUntil = Math.max(pausedUntil, now() + delay);
           options.logger.warn(
             { kind: error.kind, policy: error.policyName, attempt, delay: Math.round(delay) },
             'HubSpot call will be retried',
