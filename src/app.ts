@@ -16,6 +16,11 @@ import { healthRoutes } from './health/health.routes.ts';
 import { createAuthGuards } from './http/auth.ts';
 import { handleError } from './http/error-handler.ts';
 import type { Logger } from './logger.ts';
+import { createApplyRepository } from './sync/apply/apply.repository.ts';
+import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
+import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
+import { createSweeper, type Sweeper } from './sync/sweep/sweeper.ts';
+import { syncRoutes } from './sync/sync.routes.ts';
 import { createInboxRepository } from './webhooks/inbox.repository.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 
@@ -29,6 +34,8 @@ export interface AppDeps {
   migrationsFolder?: string;
   /** Called after a webhook delivery added events to the inbox (the local apply worker's wake-up). */
   onWebhookAccepted?: () => void;
+  /** Starts reconciliation sweeps; without one (no HubSpot connection) sweep requests answer 503. */
+  sweeper?: Sweeper;
 }
 
 // HubSpot never sends a batch anywhere near this; the API's own bodies are tiny.
@@ -97,5 +104,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
   await app.register(contactsRoutes({ contacts, audit, guards }));
+  const sessions = createSessionsRepository();
+  const sweeper =
+    deps.sweeper ??
+    createSweeper({
+      database,
+      hubspot: undefined,
+      apply: createApplyRepository(),
+      sweeps: createSweepRepository(),
+      sessions,
+      errors,
+      logger: deps.logger,
+      properties: config.HUBSPOT_CONTACT_PROPERTIES,
+    });
+  await app.register(syncRoutes({ config, database, sweeper, sessions, inbox, audit, guards }));
   return app;
 }

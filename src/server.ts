@@ -52,7 +52,14 @@ const hubspot = accessToken
   : undefined;
 if (!hubspot) logger.warn('no HubSpot access token configured: new contacts stay pending until one is');
 const workers = createWorkers({ config, database, logger, hubspot });
-const app = await buildApp({ config, logger, database, adminToken, onWebhookAccepted: workers.apply.wake });
+const app = await buildApp({
+  config,
+  logger,
+  database,
+  adminToken,
+  onWebhookAccepted: workers.apply.wake,
+  sweeper: workers.sweeper,
+});
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an unexpected error');

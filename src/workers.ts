@@ -8,22 +8,36 @@ import { createWebhookApplier } from './sync/apply/webhook-applier.ts';
 import { createDrainLoop } from './sync/drain-loop.ts';
 import { createContactFetcher } from './sync/fetch/contact-fetcher.ts';
 import { createFetchRepository } from './sync/fetch/fetch.repository.ts';
+import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
+import { createSweepScheduler } from './sync/sweep/scheduler.ts';
+import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
+import { createSweeper } from './sync/sweep/sweeper.ts';
 import { createInboxRepository, INBOX_CHANNEL } from './webhooks/inbox.repository.ts';
 
 export interface WorkersDeps {
-  config: Pick<Config, 'HUBSPOT_CONTACT_PROPERTIES'>;
+  config: Pick<Config, 'HUBSPOT_CONTACT_PROPERTIES' | 'RECONCILE_INTERVAL' | 'FULL_RECONCILE_INTERVAL'>;
   database: Database;
   logger: Logger;
   /** Absent when no HubSpot connection is configured: contacts then wait as `pending` for one. */
   hubspot?: HubSpotClient | undefined;
   applyBatchSize?: number;
+  /** Off in tests that start sweeps themselves. */
+  schedule?: boolean;
 }
 
 /**
  * The background work of one instance: applying the webhook inbox as soon as events land (woken by NOTIFY
- * from whichever instance took them), and reading from HubSpot the contacts the events left incomplete.
+ * from whichever instance took them), reading from HubSpot the contacts the events left incomplete, and
+ * the scheduled reconciliation sweeps.
  */
-export function createWorkers({ config, database, logger, hubspot, applyBatchSize = 1000 }: WorkersDeps) {
+export function createWorkers({
+  config,
+  database,
+  logger,
+  hubspot,
+  applyBatchSize = 1000,
+  schedule = true,
+}: WorkersDeps) {
   const errors = createErrorsRepository({ db: database.db });
   const apply = createApplyRepository();
   const applier = createWebhookApplier({
@@ -62,15 +76,39 @@ export function createWorkers({ config, database, logger, hubspot, applyBatchSiz
     // PGlite runs one statement at a time: a second batch would only queue behind the first.
     concurrency: database.kind === 'pglite' ? 1 : 2,
   });
+  const sessions = createSessionsRepository();
+  const sweeper = createSweeper({
+    database,
+    hubspot,
+    apply,
+    sweeps: createSweepRepository(),
+    sessions,
+    errors,
+    logger: logger.child({ worker: 'sweep' }),
+    properties: config.HUBSPOT_CONTACT_PROPERTIES,
+  });
+  const scheduler =
+    hubspot && schedule
+      ? createSweepScheduler({
+          sweeper,
+          sessions,
+          database,
+          logger: logger.child({ worker: 'schedule' }),
+          incrementalEveryMs: config.RECONCILE_INTERVAL,
+          fullEveryMs: config.FULL_RECONCILE_INTERVAL,
+        })
+      : undefined;
   let unlisten: (() => Promise<void>) | undefined;
 
   return {
     apply: applyLoop,
     fetch: fetchLoop,
+    sweeper,
     async start() {
       unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake);
       applyLoop.start();
       fetchLoop?.start();
+      await scheduler?.start();
     },
     /** Resolves once the inbox is applied and no fetch is due (for tests, benchmarks and the demo). */
     async settled() {
@@ -78,6 +116,8 @@ export function createWorkers({ config, database, logger, hubspot, applyBatchSiz
       await fetchLoop?.drained();
     },
     async stop() {
+      scheduler?.stop();
+      await sweeper.stop();
       await unlisten?.().catch(() => {});
       await applyLoop.stop();
       await fetchLoop?.stop();

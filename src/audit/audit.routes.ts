@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { keyOf } from '../db/keyset.ts';
 import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
 import type { AuditEntry, AuditRepository, AuditRow } from './audit.repository.ts';
@@ -18,7 +19,8 @@ const AuditEntryView = z.object({
   userAgent: z.string().nullable(),
 });
 
-export function toAuditView(row: AuditRow) {
+// A listed row's `cursorAt` is the page's business, not part of the entry.
+export function toAuditView({ cursorAt: _cursorAt, ...row }: AuditRow & { cursorAt?: string }) {
   return { ...row, timestamp: row.timestamp?.toISOString() ?? null };
 }
 
@@ -62,7 +64,7 @@ export function auditRoutes({
           after: cursor ? decodeCursor(cursor) : undefined,
           limit,
         });
-        const page = toPage(rows, limit, (row) => ({ at: row.timestamp?.toISOString() ?? '', id: row.id }));
+        const page = toPage(rows, limit, keyOf);
         return { data: page.data.map(toAuditView), nextCursor: page.nextCursor };
       },
     );

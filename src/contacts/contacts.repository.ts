@@ -1,5 +1,6 @@
-import { and, desc, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { keyset } from '../db/keyset.ts';
 import { type ContactSyncStatus, contacts } from '../db/schema/index.ts';
 import type { KeysetCursor } from '../http/cursor.ts';
 
@@ -17,13 +18,7 @@ export interface ContactFilter {
   limit: number;
 }
 
-// `updated_at` is nullable and `ORDER BY … DESC` puts NULLs first (the index's backward scan order), so a
-// NULL sorts as +infinity. A cursor needs a timestamp, so a NULL is written as this one, later than any real.
-export const NULL_UPDATED_AT = '9999-12-31T23:59:59.999999Z';
-
-// PostgreSQL keeps microseconds and a JS Date only milliseconds: a cursor built from a Date would skip or
-// repeat rows that share a millisecond, so the cursor's time is rendered by PostgreSQL at full precision.
-const cursorAt = sql<string>`coalesce(to_char(${contacts.updatedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ${NULL_UPDATED_AT})`;
+const contactsKeyset = keyset(contacts.updatedAt, contacts.id);
 
 const contactColumns = {
   id: contacts.id,
@@ -35,7 +30,7 @@ const contactColumns = {
   lastSync: contacts.lastSync,
   createdAt: contacts.createdAt,
   updatedAt: contacts.updatedAt,
-  cursorAt,
+  cursorAt: contactsKeyset.cursorAt,
 };
 
 export interface ContactRecord {
@@ -47,8 +42,8 @@ export interface ContactRecord {
   syncStatus: ContactSyncStatus | null;
   lastSync: Date;
   createdAt: Date | null;
-  updatedAt: Date | null;
-  /** The row's keyset position, `updated_at` at microsecond precision (see `NULL_UPDATED_AT`). */
+  updatedAt: Date;
+  /** The row's keyset position, `updated_at` at microsecond precision. */
   cursorAt: string;
 }
 
@@ -58,15 +53,6 @@ export function escapeLike(text: string): string {
 }
 
 const SEARCHED_PROPERTIES = ['email', 'firstname', 'lastname', 'company'] as const;
-
-/** Rows strictly after `after` in `(updated_at desc, id desc)` order. */
-function afterCursor(after: KeysetCursor): SQL | undefined {
-  if (after.at === NULL_UPDATED_AT) {
-    return or(isNotNull(contacts.updatedAt), lt(contacts.id, after.id));
-  }
-  // A row comparison, which PostgreSQL answers from idx_contacts_updated_at (updated_at, id); NULLs drop out.
-  return sql`(${contacts.updatedAt}, ${contacts.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`;
-}
 
 export function createContactsRepository({ db }: { db: Db }) {
   return {
@@ -94,13 +80,14 @@ export function createContactsRepository({ db }: { db: Db }) {
             ),
         syncStatus === undefined ? undefined : eq(contacts.syncStatus, syncStatus),
         updatedSince === undefined ? undefined : sql`${contacts.updatedAt} >= ${updatedSince}::timestamptz`,
-        after ? afterCursor(after) : undefined,
+        // A row comparison, which PostgreSQL answers from idx_contacts_updated_at (updated_at, id).
+        after ? contactsKeyset.after(after) : undefined,
       ];
       return db
         .select(contactColumns)
         .from(contacts)
         .where(and(...conditions))
-        .orderBy(desc(contacts.updatedAt), desc(contacts.id))
+        .orderBy(...contactsKeyset.orderBy)
         .limit(limit + 1);
     },
 

@@ -23,12 +23,6 @@ export const ContactParams = z.object({
   hubspotId: z.string().regex(/^\d{1,20}$/, 'hubspotId must be a HubSpot contact id (digits only)'),
 });
 
-/** What a cursor from the list route holds once decoded: anything else was not made by us. */
-export const ContactCursor = z.object({
-  at: isoTimestamp('cursor'),
-  id: z.uuid(),
-});
-
 export const ContactView = z.object({
   id: z.string(),
   hubspotId: z.string(),
@@ -38,7 +32,7 @@ export const ContactView = z.object({
   syncStatus: z.enum(CONTACT_SYNC_STATUSES).nullable(),
   lastSync: z.string(),
   createdAt: z.string().nullable(),
-  updatedAt: z.string().nullable(),
+  updatedAt: z.string(),
 });
 
 // The audit route's entry shape (src/audit/audit.routes.ts keeps its own copy private).

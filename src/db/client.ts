@@ -21,6 +21,14 @@ export interface Database {
    * the very connection that holds the lock (so `begin`/`commit` through it form one transaction).
    */
   withAdvisoryLock<T>(key: bigint, work: (exec: RawExec) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` if the session-level advisory lock `key` is free, holding it (on a connection of its own)
+   * until `work` settles; returns `{ acquired: false }` at once when another session holds it.
+   */
+  tryWithAdvisoryLock<T>(
+    key: bigint,
+    work: () => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
   /** Calls `onNotify` on every NOTIFY on `channel`, from any instance; resolves to an unsubscribe. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -75,6 +83,20 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
         reserved.release();
       }
     },
+    async tryWithAdvisoryLock(key, work) {
+      const reserved = await client.reserve();
+      try {
+        const [row] = await reserved`select pg_try_advisory_lock(${key.toString()}::bigint) as acquired`;
+        if (!row?.acquired) return { acquired: false };
+        try {
+          return { acquired: true, value: await work() };
+        } finally {
+          await reserved`select pg_advisory_unlock(${key.toString()}::bigint)`.catch(() => {});
+        }
+      } finally {
+        reserved.release();
+      }
+    },
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, () => onNotify());
       return unlisten;
@@ -89,6 +111,8 @@ async function createPgliteDatabase(dir: string): Promise<Database> {
   if (!dir.includes('://')) await mkdir(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const db = drizzlePglite({ client, schema }) as unknown as Db;
+  // The embedded database has one process: its "advisory locks" only need to exclude this process's own tasks.
+  const heldLocks = new Set<bigint>();
   return {
     kind: 'pglite',
     db,
@@ -98,6 +122,15 @@ async function createPgliteDatabase(dir: string): Promise<Database> {
     // One embedded database belongs to one process, which PGlite serialises: no lock is needed.
     async withAdvisoryLock(_key, work) {
       return work(async (text, params) => (await client.query<Record<string, unknown>>(text, params)).rows);
+    },
+    async tryWithAdvisoryLock(key, work) {
+      if (heldLocks.has(key)) return { acquired: false };
+      heldLocks.add(key);
+      try {
+        return { acquired: true, value: await work() };
+      } finally {
+        heldLocks.delete(key);
+      }
     },
     async listen(channel, onNotify) {
       return client.listen(channel, () => onNotify());

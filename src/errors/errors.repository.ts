@@ -1,10 +1,15 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { keyset } from '../db/keyset.ts';
 import { errorLogs } from '../db/schema/index.ts';
 import type { KeysetCursor } from '../http/cursor.ts';
 
 export type ErrorRow = typeof errorLogs.$inferSelect;
 export type ErrorEntry = typeof errorLogs.$inferInsert;
+/** A listed entry: the row and its keyset position, `timestamp` at microsecond precision. */
+export type ErrorListRow = ErrorRow & { cursorAt: string };
+
+const errorsKeyset = keyset(errorLogs.timestamp, errorLogs.id);
 
 export interface ErrorFilter {
   resolved?: boolean | undefined;
@@ -21,22 +26,18 @@ export function createErrorsRepository({ db }: { db: Db }) {
       return row;
     },
 
-    async list({ resolved, errorType, after, limit }: ErrorFilter): Promise<ErrorRow[]> {
+    /** Newest first; `limit + 1` rows so the caller knows whether another page exists. */
+    async list({ resolved, errorType, after, limit }: ErrorFilter): Promise<ErrorListRow[]> {
       const conditions: (SQL | undefined)[] = [
         resolved === undefined ? undefined : eq(errorLogs.resolved, resolved),
         errorType ? eq(errorLogs.errorType, errorType) : undefined,
-        after
-          ? or(
-              lt(errorLogs.timestamp, new Date(after.at)),
-              and(eq(errorLogs.timestamp, new Date(after.at)), lt(errorLogs.id, after.id)),
-            )
-          : undefined,
+        after ? errorsKeyset.after(after) : undefined,
       ];
       return db
-        .select()
+        .select({ ...getTableColumns(errorLogs), cursorAt: errorsKeyset.cursorAt })
         .from(errorLogs)
         .where(and(...conditions))
-        .orderBy(desc(errorLogs.timestamp), desc(errorLogs.id))
+        .orderBy(...errorsKeyset.orderBy)
         .limit(limit + 1);
     },
 

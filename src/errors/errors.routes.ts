@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditRepository } from '../audit/audit.repository.ts';
 import { actorOf } from '../audit/audit.routes.ts';
 import type { Clock } from '../clock.ts';
+import { keyOf } from '../db/keyset.ts';
 import { notFound } from '../http/app-error.ts';
 import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
@@ -21,7 +22,8 @@ const ErrorView = z.object({
   resolvedBy: z.string().nullable(),
 });
 
-function toErrorView(row: ErrorRow) {
+// A listed row's `cursorAt` is the page's business, not part of the entry.
+function toErrorView({ cursorAt: _cursorAt, ...row }: ErrorRow & { cursorAt?: string }) {
   return {
     ...row,
     timestamp: row.timestamp?.toISOString() ?? null,
@@ -72,7 +74,7 @@ export function errorsRoutes({
           after: cursor ? decodeCursor(cursor) : undefined,
           limit,
         });
-        const page = toPage(rows, limit, (row) => ({ at: row.timestamp?.toISOString() ?? '', id: row.id }));
+        const page = toPage(rows, limit, keyOf);
         return { data: page.data.map(toErrorView), nextCursor: page.nextCursor };
       },
     );

@@ -7,7 +7,13 @@ export interface KeysetCursor {
   id: string;
 }
 
-const CursorShape = z.object({ at: z.iso.datetime({ offset: true }), id: z.string().min(1) });
+// Every list's rows have uuid ids and timestamptz times, compared in SQL after a cast: a cursor that parses
+// but names no row we could have returned (not a uuid, year 0000, which PostgreSQL has not got) must be a
+// 400 like any other forged one, not a database error.
+const CursorShape = z.object({
+  at: z.iso.datetime({ offset: true }).refine((value) => !value.startsWith('0000')),
+  id: z.uuid(),
+});
 
 export function encodeCursor(cursor: KeysetCursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');

@@ -9,7 +9,39 @@ export interface HubSpotContact {
   createdAt: Date;
   updatedAt: Date;
   archived: boolean;
+  archivedAt?: Date | undefined;
 }
+
+export interface ContactPage {
+  contacts: HubSpotContact[];
+  /** The cursor of the next page; undefined on the last one. */
+  next: string | undefined;
+  requestedAt: number;
+}
+
+export interface SearchFilter {
+  propertyName: string;
+  operator: 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE';
+  value: string;
+}
+
+type SdkObject = {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt: Date;
+  updatedAt: Date;
+  archived?: boolean;
+  archivedAt?: Date;
+};
+
+const toContact = (result: SdkObject): HubSpotContact => ({
+  id: result.id,
+  properties: result.properties,
+  createdAt: result.createdAt,
+  updatedAt: result.updatedAt,
+  archived: result.archived ?? false,
+  archivedAt: result.archivedAt,
+});
 
 export interface BatchReadResult {
   contacts: HubSpotContact[];
@@ -26,7 +58,12 @@ export interface HubSpotClientOptions {
   logger: Logger;
   timeoutMs?: number;
   pacer?: Pacer;
+  /** Search has its own budget (5 requests a second per account) and sends no rate-limit headers. */
+  searchPacer?: Pacer;
 }
+
+export const LIST_PAGE_LIMIT = 100;
+export const SEARCH_PAGE_LIMIT = 200;
 
 export const BATCH_READ_LIMIT = 100;
 
@@ -40,6 +77,9 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
   const { logger } = options;
   const timeoutMs = options.timeoutMs ?? 20_000;
   const pacer = options.pacer ?? createPacer({ logger });
+  const searchPacer =
+    options.searchPacer ??
+    createPacer({ logger, concurrency: 1, assumedMax: 5, assumedIntervalMs: 1000, headroom: 0.9 });
   const sdk = new Client({ basePath: options.basePath, numberOfApiCallRetries: 0 });
   let token: string | undefined;
 
@@ -60,8 +100,9 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
     what: string,
     priority: Priority,
     request: () => Promise<T>,
+    budget: Pacer = pacer,
   ): Promise<T> {
-    return pacer.run(priority, async () => {
+    return budget.run(priority, async () => {
       await authorised();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -75,12 +116,12 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
       });
       try {
         const response = await Promise.race([request(), timeout]);
-        pacer.observe(readRateLimitHeaders(response.headers));
+        budget.observe(readRateLimitHeaders(response.headers));
         return response;
       } catch (error) {
         const typed = toHubSpotError(error, what);
         const headers = (error as { headers?: Record<string, string> }).headers;
-        if (headers) pacer.observe(readRateLimitHeaders(headers));
+        if (headers) budget.observe(readRateLimitHeaders(headers));
         throw typed;
       } finally {
         clearTimeout(timer);
@@ -109,18 +150,67 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
         ),
       );
       const data = response.data;
-      const contacts = data.results.map((result) => ({
-        id: result.id,
-        properties: result.properties,
-        createdAt: result.createdAt,
-        updatedAt: result.updatedAt,
-        archived: result.archived ?? false,
-      }));
+      const contacts = data.results.map(toContact);
       const missing = new Set<string>();
       for (const error of 'errors' in data ? (data.errors ?? []) : []) {
         for (const id of error.context?.ids ?? []) missing.add(id);
       }
       return { contacts, missing: [...missing], requestedAt } satisfies BatchReadResult;
+    },
+
+    /** One page of the contacts list (100 at most), live ones or (`archived`) only archived ones. */
+    async listContacts(
+      after: string | undefined,
+      properties: readonly string[],
+      archived: boolean,
+    ): Promise<ContactPage> {
+      const requestedAt = Date.now();
+      const response = await call('list contacts', 'sweep', () =>
+        sdk.crm.contacts.basicApi.getPageWithHttpInfo(
+          LIST_PAGE_LIMIT,
+          after,
+          [...properties],
+          undefined,
+          undefined,
+          archived,
+        ),
+      );
+      return {
+        contacts: response.data.results.map(toContact),
+        next: response.data.paging?.next?.after,
+        requestedAt,
+      };
+    },
+
+    /**
+     * One search page, filters ANDed, sorted by one property. Search never returns archived contacts and
+     * lags writes by a few moments; callers page by keyset rather than `after` (which stops at 10,000).
+     */
+    async searchContacts(request: {
+      filters: readonly SearchFilter[];
+      sort: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' };
+      properties: readonly string[];
+      limit?: number;
+    }): Promise<ContactPage> {
+      const requestedAt = Date.now();
+      const response = await call(
+        'search contacts',
+        'sweep',
+        () =>
+          sdk.crm.contacts.searchApi.doSearchWithHttpInfo({
+            filterGroups: [{ filters: request.filters.map((f) => ({ ...f })) as never }],
+            // The SDK types sorts as strings; HubSpot takes the documented { propertyName, direction } objects.
+            sorts: [{ propertyName: request.sort.propertyName, direction: request.sort.direction }] as never,
+            properties: [...request.properties],
+            limit: request.limit ?? SEARCH_PAGE_LIMIT,
+          }),
+        searchPacer,
+      );
+      return {
+        contacts: response.data.results.map(toContact),
+        next: response.data.paging?.next?.after,
+        requestedAt,
+      };
     },
   };
 }

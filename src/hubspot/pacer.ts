@@ -14,7 +14,9 @@ export interface RateLimitHeaders {
 }
 
 export function readRateLimitHeaders(headers: Record<string, string> | undefined): RateLimitHeaders {
-  const lowered = Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const lowered = Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   const number = (name: string) => {
     const value = lowered[name];
     return value === undefined || value === '' || Number.isNaN(Number(value)) ? undefined : Number(value);

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createHubSpotClient } from '../../src/hubspot/client.ts';
+import { createPacer } from '../../src/hubspot/pacer.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
 import { createWorkers, type Workers } from '../../src/workers.ts';
@@ -13,6 +14,7 @@ import { createScratchDatabase } from './database.ts';
 export const PRIVATE_APP_TOKEN = 'pat-na1-00000000-1111-2222-3333-444444444444';
 const SECRET = 'stack-client-secret-0123456789';
 const PORTAL = 777001;
+export const STACK_ADMIN_TOKEN = 'stack-admin-token-0123456789';
 
 export interface Stack {
   simulator: Simulator;
@@ -52,13 +54,14 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     accessToken: async () => PRIVATE_APP_TOKEN,
     logger,
   });
-  const workers = createWorkers({ config, database, logger, hubspot: hubspotClient });
+  const workers = createWorkers({ config, database, logger, hubspot: hubspotClient, schedule: false });
   const app = await buildApp({
     config,
     logger,
     database,
-    adminToken: 'stack-admin-token-0123456789',
+    adminToken: STACK_ADMIN_TOKEN,
     onWebhookAccepted: workers.apply.wake,
+    sweeper: workers.sweeper,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   simulator.setWebhookUrl(`${address}/webhooks/hubspot`);
@@ -109,7 +112,10 @@ export async function simulatorTruth(simulator: Simulator): Promise<TruthContact
   return (await (await fetch(`${simulator.url}/__sim/contacts`)).json()) as TruthContact[];
 }
 
-export const COMPARED_PROPERTIES = ['email', 'firstname', 'lastname', 'company', 'phone', 'lifecyclestage'];
+/** The properties the service mirrors by default (HUBSPOT_CONTACT_PROPERTIES unset), HubSpot's own dates aside. */
+export const COMPARED_PROPERTIES = loadConfig({}).HUBSPOT_CONTACT_PROPERTIES.filter(
+  (name) => !['createdate', 'lastmodifieddate', 'hs_merged_object_ids'].includes(name),
+);
 
 /** Every difference between HubSpot's truth and the mirror, as readable lines (empty: they agree). */
 export async function mirrorDifferences(stack: Stack): Promise<string[]> {

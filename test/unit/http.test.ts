@@ -41,19 +41,38 @@ describe('toErrorResponse', () => {
 });
 
 describe('cursors', () => {
-  test('a cursor round-trips and a forged one is a 400', () => {
-    const cursor = { at: '2026-01-01T00:00:00.000Z', id: 'abc' };
+  const id = '00000000-0000-4000-8000-000000000002';
+
+  test('a cursor round-trips, microseconds included, and a forged one is a 400', () => {
+    const cursor = { at: '2026-01-01T00:00:00.000123Z', id };
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
     expect(() => decodeCursor('not-a-cursor')).toThrow(expect.objectContaining({ status: 400 }));
   });
 
+  test('a cursor that decodes but names no row we could return is a 400, not a database error', () => {
+    for (const forged of [
+      { at: '2026-01-01T00:00:00Z', id: 'abc' },
+      { at: '0000-01-01T00:00:00Z', id },
+      { at: 'yesterday', id },
+      { at: '2026-01-01T00:00:00Z' },
+    ]) {
+      const text = Buffer.from(JSON.stringify(forged)).toString('base64url');
+      expect(() => decodeCursor(text), JSON.stringify(forged)).toThrow(
+        expect.objectContaining({ status: 400 }),
+      );
+    }
+  });
+
   test('toPage gives a next cursor only when there is one more row', () => {
     const rows = [1, 2, 3].map((n) => ({ n, at: `2026-01-0${n}T00:00:00.000Z` }));
-    const key = (row: { n: number; at: string }) => ({ at: row.at, id: String(row.n) });
+    const key = (row: { n: number; at: string }) => ({
+      at: row.at,
+      id: `00000000-0000-4000-8000-00000000000${row.n}`,
+    });
     expect(toPage(rows, 3, key).nextCursor).toBeNull();
     const page = toPage(rows, 2, key);
     expect(page.data).toHaveLength(2);
-    expect(decodeCursor(page.nextCursor ?? '')).toEqual({ at: rows[1]?.at, id: '2' });
+    expect(decodeCursor(page.nextCursor ?? '')).toEqual({ at: rows[1]?.at, id });
   });
 });
 

@@ -33,7 +33,7 @@ export const contacts = pgTable(
     lastSync: timestamp('last_sync', { withTimezone: true }).notNull(),
     syncStatus: text('sync_status').$type<ContactSyncStatus>(),
     createdAt: timestamp('created_at', { withTimezone: true }).defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     propertyVersions: jsonb('property_versions').$type<PropertyVersions>().notNull().default({}),
     archived: boolean('archived').notNull().default(false),
     archivedAt: timestamp('archived_at', { withTimezone: true }),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const SESSION_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -41,6 +41,19 @@ export const syncSessions = pgTable(
         AND ${t.updatedCount} >= 0 AND ${t.archivedCount} >= 0 AND ${t.unchangedCount} >= 0 AND ${t.driftCount} >= 0`,
     ),
   ],
+);
+
+/**
+ * The ids a full sweep's pass has seen in HubSpot, so that after a complete pass the contacts it never saw
+ * can be checked and archived. Keyed by pass, which survives a crash: a resumed sweep continues the pass.
+ */
+export const sweepSeen = pgTable(
+  'sweep_seen',
+  {
+    passId: uuid('pass_id').notNull(),
+    hubspotId: text('hubspot_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.passId, t.hubspotId] })],
 );
 
 /** Named cursors that outlive one session, such as the incremental sweep's `lastmodifieddate` watermark. */

@@ -103,7 +103,10 @@ export async function applyContactChanges(
     // Also on later batches: an event that reached the inbox after the erasure still carries a value.
     if (after.erased) erased.push(after.hubspotId);
 
-    if (!after.erased) {
+    // A contact a sweep or fetch saw for the first time: the read is its origin, and its values are the
+    // contact row itself. History, logs and audit record changes to contacts we already held.
+    const firstSight = context.quietWhenUnchanged && !before.exists;
+    if (!after.erased && !firstSight) {
       const staleSet = new Set(stale);
       const changedSet = new Set(changedProperties);
       for (const change of batch.get(after.hubspotId) ?? []) {
@@ -122,7 +125,7 @@ export async function applyContactChanges(
       }
     }
 
-    if (visible || stale.length > 0 || !context.quietWhenUnchanged) {
+    if (!firstSight && (visible || stale.length > 0 || !context.quietWhenUnchanged)) {
       syncLogs.push({
         session_id: context.sessionId,
         operation: operationOf(outcome),
@@ -137,7 +140,7 @@ export async function applyContactChanges(
       });
     }
 
-    if (visible) {
+    if (visible && !firstSight) {
       audit.push({
         entity_id: after.hubspotId,
         operation:
@@ -158,8 +161,8 @@ export async function applyContactChanges(
             },
         user_id: context.userId,
       });
-      outbox.push(...outboxOf(outcome, context.source));
     }
+    if (visible) outbox.push(...outboxOf(outcome, context.source));
   }
 
   await repository.updateContacts(tx, contactRows);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { asJson, type Executor, query } from '../../db/query.ts';
+import { appendOutbox, type OutboxEvent } from '../../realtime/outbox.ts';
 import { type ContactState, emptyContact } from './contact-state.ts';
 
 export interface ContactRowWrite {
@@ -41,10 +42,7 @@ export interface AuditWrite {
   user_id: string;
 }
 
-export interface OutboxWrite {
-  type: string;
-  data: unknown;
-}
+export type OutboxWrite = OutboxEvent;
 
 const ids = (list: readonly string[]) =>
   sql`(select value from jsonb_array_elements_text(${asJson(list)}::jsonb))`;
@@ -151,11 +149,7 @@ export function createApplyRepository() {
           entity_id text, operation text, old_data jsonb, new_data jsonb, user_id text)`);
     },
 
-    async insertOutbox(executor: Executor, rows: readonly OutboxWrite[]): Promise<void> {
-      if (rows.length === 0) return;
-      await executor.execute(sql`insert into outbox_events (type, data)
-        select type, data from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(type text, data jsonb)`);
-    },
+    insertOutbox: appendOutbox,
 
     /**
      * Keeps `merged_into` pointing at the final survivor when merges chain (A into B, then B into C), in

@@ -23,16 +23,25 @@ export interface ContactState {
   syncStatus: ContactSyncStatus;
 }
 
-type Lifecycle = 'created' | 'restored' | 'mergeSurvivor' | 'deleted' | 'mergedAway' | 'erased';
+/** `observedLive`: a read of HubSpot (a sweep page) saw the contact alive, with its properties. */
+type Lifecycle =
+  | 'created'
+  | 'mergeSurvivor'
+  | 'observedLive'
+  | 'restored'
+  | 'deleted'
+  | 'mergedAway'
+  | 'erased';
 
 /** At the same millisecond, the more final event wins: an erasure beats a merge beats a deletion beats a restore. */
 const LIFECYCLE_RANK: Record<Lifecycle, number> = {
   created: 1,
   mergeSurvivor: 2,
-  restored: 3,
-  deleted: 4,
-  mergedAway: 5,
-  erased: 6,
+  observedLive: 3,
+  restored: 4,
+  deleted: 5,
+  mergedAway: 6,
+  erased: 7,
 };
 
 export type ContactChange =
@@ -109,7 +118,10 @@ export function applyChanges(before: ContactState, changes: readonly ContactChan
     switch (change.kind) {
       case 'property': {
         const value = normaliseValue(change.value);
-        if (!newerProperty(change.at, value, after.versions[change.name], after.data[change.name] ?? null)) {
+        const held = after.data[change.name] ?? null;
+        // The same value at the same time (a duplicate, or a read confirming it): nothing to do, nothing stale.
+        if (after.versions[change.name] === change.at && held === value) break;
+        if (!newerProperty(change.at, value, after.versions[change.name], held)) {
           stale.push(change);
           break;
         }
@@ -124,7 +136,7 @@ export function applyChanges(before: ContactState, changes: readonly ContactChan
         const version = lifecycleVersionOf(change.at, change.event);
         // An erasure is final whatever arrived before it: it is never outdated by a newer event.
         if (!newerLifecycle(version, change, after) && change.event !== 'erased') {
-          stale.push(change);
+          if (version !== after.lifecycleVersion) stale.push(change);
           break;
         }
         after.lifecycleVersion = version;
@@ -136,7 +148,7 @@ export function applyChanges(before: ContactState, changes: readonly ContactChan
           for (const name of Object.keys(after.data)) changed.add(name);
           after.data = {};
           after.versions = {};
-        } else if (!after.archived) {
+        } else if (!after.archived && change.event !== 'observedLive') {
           // Creation, restore and merge leave properties only HubSpot can tell us: read the contact again.
           after.syncStatus = 'pending';
         }

@@ -6,7 +6,7 @@ import { HubSpotError } from '../../hubspot/errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApplyRepository } from '../apply/apply.repository.ts';
 import { applyContactChanges } from '../apply/apply-changes.ts';
-import type { ContactChange } from '../apply/contact-state.ts';
+import { changesFromLiveContacts } from '../sweep/sweep-changes.ts';
 import type { FetchRepository } from './fetch.repository.ts';
 
 export interface ContactFetcherDeps {
@@ -21,37 +21,11 @@ export interface ContactFetcherDeps {
   maxAttempts?: number;
 }
 
-// Our clock against HubSpot's, for a record without a modification time.
-const CLOCK_SKEW_MS = 1_000;
-
-const merged = (contact: { properties: Record<string, string | null> }) =>
-  new Set((contact.properties.hs_merged_object_ids ?? '').split(';').filter(Boolean));
-
-/**
- * The values a read saw, as changes. Their version is the record's `lastmodifieddate`: HubSpot's own clock,
- * the same one webhooks' `occurredAt` uses, and no property on the record changed after it. So a late
- * webhook older than the read cannot undo it, and any change after the read still wins.
- */
+/** A batch read as changes, and the requested ids it did not account for (unknown to HubSpot so far). */
 export function changesFromRead(result: BatchReadResult, requested: readonly string[]) {
-  const batch = new Map<string, ContactChange[]>();
-  const add = (id: string, change: ContactChange) => batch.set(id, [...(batch.get(id) ?? []), change]);
   const wanted = new Set(requested);
-  for (const contact of result.contacts) {
-    const version = Number.isFinite(contact.updatedAt?.getTime())
-      ? contact.updatedAt.getTime()
-      : result.requestedAt - CLOCK_SKEW_MS;
-    for (const [name, value] of Object.entries(contact.properties))
-      add(contact.id, { kind: 'property', at: version, name, value });
-    add(contact.id, { kind: 'fetched', at: version });
-    // Asking for a merged-away id returns the survivor: the id we asked for was absorbed into it.
-    for (const absorbed of merged(contact)) {
-      if (wanted.has(absorbed) && absorbed !== contact.id) {
-        add(absorbed, { kind: 'lifecycle', at: version, event: 'mergedAway', survivor: contact.id });
-      }
-    }
-  }
-  const missing = requested.filter((id) => !batch.has(id));
-  return { batch, missing };
+  const batch = changesFromLiveContacts(result.contacts, result.requestedAt, (id) => wanted.has(id));
+  return { batch, missing: requested.filter((id) => !batch.has(id)) };
 }
 
 /**

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../http/app-error.ts';
+import { BATCH_READ_LIMIT } from '../../hubspot/client.ts';
+import { changesFromArchivedContacts, changesFromLiveContacts, countOutcomes } from './sweep-changes.ts';
+import type { SweepContext } from './sweep-context.ts';
+
+export interface FullCheckpoint {
+  kind: 'full';
+  passId: string;
+  phase: 'live' | 'archived' | 'missing';
+  /** The list cursor within the phase, or (missing phase) the last id checked. */
+  after: string | null;
+}
+
+export const newFullCheckpoint = (): FullCheckpoint => ({
+  kind: 'full',
+  passId: randomUUID(),
+  phase: 'live',
+  after: null,
+});
+
+// Of the contacts a full pass could not find, how many may be archived without an explicit override.
+const ARCHIVE_FLOOR = 10;
+
+export const massArchiveRefused = (unseen: number, live: number) =>
+  new AppError({
+    code: 'sweep.mass_archive_refused',
+    status: 409,
+    message:
+      `refusing to archive ${unseen} of ${live} contacts that HubSpot did not list: that looks like an API glitch, ` +
+      'not deletions. If HubSpot really lost them, start a full sweep with {"mode":"full","allowMassArchive":true}',
+  });
+
+/**
+ * A full sweep: every live contact (100 a page), then every archived one, then the contacts we hold that
+ * HubSpot listed in neither, each read by id to tell a merge from a deletion. Each page is applied, counted
+ * and checkpointed in one transaction, so a crash resumes where it stopped.
+ */
+export async function runFullSweep(context: SweepContext, start: FullCheckpoint): Promise<void> {
+  const { database, hubspot, apply, sweeps, sessions, session, properties } = context;
+  let checkpoint = start;
+
+  while (checkpoint.phase === 'live' || checkpoint.phase === 'archived') {
+    context.throwIfStopping();
+    const archived = checkpoint.phase === 'archived';
+    const page = await hubspot.listContacts(checkpoint.after ?? undefined, properties, archived);
+    // Archived and merged-away contacts are kept too (archived), so the mirror answers for every id HubSpot had.
+    const batch = archived
+      ? changesFromArchivedContacts(page.contacts, page.requestedAt)
+      : changesFromLiveContacts(page.contacts, page.requestedAt, () => true);
+    const next: FullCheckpoint = page.next
+      ? { ...checkpoint, after: page.next }
+      : { ...checkpoint, phase: archived ? 'missing' : 'archived', after: null };
+    await database.db.transaction(async (tx) => {
+      const outcomes = await context.applyBatch(tx, batch);
+      await sweeps.markSeen(
+        tx,
+        checkpoint.passId,
+        page.contacts.map((c) => c.id),
+      );
+      await sessions.progress(tx, session.id, countOutcomes(outcomes, page.contacts.length), next);
+    });
+    checkpoint = next;
+  }
+
+  const { unseen, live } = await sweeps.countUnseen(database.db, checkpoint.passId);
+  if (unseen > Math.max(ARCHIVE_FLOOR, live * context.maxArchiveShare) && !context.allowMassArchive) {
+    throw massArchiveRefused(unseen, live);
+  }
+  for (;;) {
+    context.throwIfStopping();
+    const ids = await sweeps.unseen(database.db, checkpoint.passId, checkpoint.after ?? '', BATCH_READ_LIMIT);
+    if (ids.length === 0) break;
+    // Not listed, but maybe merged into a survivor (reading the id returns it) or created since the pass.
+    const read = await hubspot.batchReadContacts(ids, properties, 'sweep');
+    const wanted = new Set(ids);
+    const batch = changesFromLiveContacts(read.contacts, read.requestedAt, (id) => wanted.has(id));
+    for (const id of ids) {
+      if (!batch.has(id)) batch.set(id, [{ kind: 'lifecycle', at: read.requestedAt, event: 'deleted' }]);
+    }
+    const next: FullCheckpoint = { ...checkpoint, after: ids.at(-1) ?? checkpoint.after };
+    await database.db.transaction(async (tx) => {
+      const outcomes = await context.applyBatch(tx, batch);
+      await sweeps.markSeen(tx, checkpoint.passId, ids);
+      await sessions.progress(tx, session.id, countOutcomes(outcomes, 0), next);
+    });
+    checkpoint = next;
+  }
+  await sweeps.forgetPass(database.db, checkpoint.passId);
+}
