@@ -1,0 +1,41 @@
+/**
+ * The bench's HTTP ceiling: a bare Fastify route that does only what no webhook receiver can skip — verify the
+ * v3 signature over the raw body (the service's own verifySignature) and parse the JSON — then answers 200.
+ * Run as a child process (`BARE_SECRET`, `PORT`); it reports its port over IPC once listening.
+ */
+import Fastify from 'fastify';
+import { verifySignature } from '../../src/hubspot/signatures.ts';
+
+const secret = process.env.BARE_SECRET ?? '';
+const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+app.removeAllContentTypeParsers();
+app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+  done(null, body),
+);
+
+app.post('/webhooks/hubspot', async (request, reply) => {
+  const rawBody = request.body as Buffer;
+  const check = verifySignature(
+    {
+      method: request.method,
+      url: `${request.protocol}://${request.host}${request.url}`,
+      rawBody,
+      headers: request.headers,
+    },
+    secret,
+    Date.now(),
+  );
+  if (!check.ok) return reply.status(401).send({ error: check.reason });
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return reply.status(400).send({ error: 'body is not JSON' });
+  }
+  return reply.status(200).send({ received: Array.isArray(body) ? body.length : 0 });
+});
+
+const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+process.send?.({ ready: true, port: Number(new URL(address).port) });
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
