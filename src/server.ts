@@ -57,7 +57,7 @@ const app = await buildApp({
   logger,
   database,
   adminToken,
-  onWebhookAccepted: workers.apply.wake,
+  onWebhookAccepted: workers.onWebhookAccepted,
   sweeper: workers.sweeper,
 });
 

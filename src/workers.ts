@@ -35,14 +35,15 @@ export function createWorkers({
   database,
   logger,
   hubspot,
-  applyBatchSize = 1000,
+  applyBatchSize = 10_000,
   schedule = true,
 }: WorkersDeps) {
   const errors = createErrorsRepository({ db: database.db });
+  const inbox = createInboxRepository();
   const apply = createApplyRepository();
   const applier = createWebhookApplier({
     database,
-    inbox: createInboxRepository(),
+    inbox,
     apply,
     errors,
     logger: logger.child({ worker: 'apply' }),
@@ -73,9 +74,11 @@ export function createWorkers({
       return applied;
     },
     logger: logger.child({ worker: 'apply' }),
-    // PGlite runs one statement at a time: a second batch would only queue behind the first.
-    concurrency: database.kind === 'pglite' ? 1 : 2,
+    // One batch at a time per instance: a second one would mostly wait on the same contacts' row locks, and
+    // large batches already keep PostgreSQL busy. Other instances share the inbox through SKIP LOCKED.
+    concurrency: 1,
   });
+  let announcing: NodeJS.Timeout | undefined;
   const sessions = createSessionsRepository();
   const sweeper = createSweeper({
     database,
@@ -104,6 +107,20 @@ export function createWorkers({
     apply: applyLoop,
     fetch: fetchLoop,
     sweeper,
+    /**
+     * A webhook delivery added events: this instance's apply loop wakes at once, and other instances are told
+     * with one NOTIFY per short burst of deliveries rather than one per delivery.
+     */
+    onWebhookAccepted(): void {
+      applyLoop.wake();
+      if (database.kind !== 'postgres' || announcing) return;
+      announcing = setTimeout(() => {
+        announcing = undefined;
+        inbox
+          .announce(database.db)
+          .catch((error) => logger.warn({ err: error }, 'could not announce new inbox events'));
+      }, 20);
+    },
     async start() {
       unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake);
       applyLoop.start();
@@ -116,6 +133,7 @@ export function createWorkers({
       await fetchLoop?.drained();
     },
     async stop() {
+      if (announcing) clearTimeout(announcing);
       scheduler?.stop();
       await sweeper.stop();
       await unlisten?.().catch(() => {});

@@ -2,6 +2,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -42,8 +43,20 @@ export class OutputTail {
   }
 }
 
+/** The Node flags `npm start` runs the service with, so the bench measures what production runs. */
+export function startFlags(cwd: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(cwd, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 export function startService(script: string, cwd: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...startFlags(cwd), script], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Forks a bench helper that reports `{ ready, port }` over IPC once listening. */

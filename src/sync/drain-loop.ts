@@ -27,19 +27,21 @@ export function createDrainLoop(options: DrainLoopOptions) {
   function pump(): void {
     while (running && !idle && queue.size + queue.pending < concurrency) {
       const seen = generation;
-      void queue.add(async () => {
-        try {
-          const found = await step();
-          failures = 0;
-          if (found === 0 && seen === generation) idle = true;
-        } catch (error) {
-          failures++;
-          logger.error({ err: error }, 'background step failed; retrying');
-          idle = true;
-          setTimeout(wake, Math.min(30_000, 250 * 2 ** failures)).unref();
-        }
-        pump();
-      });
+      void queue
+        .add(async () => {
+          try {
+            const found = await step();
+            failures = 0;
+            if (found === 0 && seen === generation) idle = true;
+          } catch (error) {
+            failures++;
+            logger.error({ err: error }, 'background step failed; retrying');
+            idle = true;
+            setTimeout(wake, Math.min(30_000, 250 * 2 ** failures)).unref();
+          }
+        })
+        // Only once the step has left the queue is its slot free for the next one.
+        .finally(() => setImmediate(pump));
     }
   }
 

@@ -16,36 +16,32 @@ export const MAX_APPLY_ATTEMPTS = 5;
 export function createInboxRepository() {
   return {
     /**
-     * Stores a verified batch in one statement, skipping events already held (HubSpot's composite key), and
-     * wakes every instance's apply workers. Returns how many were new.
+     * Stores a verified batch in one statement, skipping events already held (HubSpot's composite key).
+     * Returns how many were new. The key columns are read from the events server-side, so the batch is sent
+     * once, as the JSON it arrived as.
      */
     async insert(executor: Executor, events: readonly WebhookEvent[]): Promise<number> {
       if (events.length === 0) return 0;
-      const rows = events.map((event) => ({
-        portal_id: event.portalId,
-        subscription_id: event.subscriptionId,
-        event_id: event.eventId,
-        object_id: event.objectId,
-        occurred_at: event.occurredAt,
-        subscription_type: event.subscriptionType,
-        property_name: event.propertyName ?? '',
-        payload: event,
-      }));
       const [result] = await query<{ inserted: number }>(
         executor,
         sql`with inserted as (
           insert into webhook_inbox
             (portal_id, subscription_id, event_id, object_id, occurred_at, subscription_type, property_name, payload)
-          select portal_id, subscription_id, event_id, object_id, occurred_at, subscription_type, property_name, payload
-          from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
-            portal_id bigint, subscription_id bigint, event_id bigint, object_id bigint, occurred_at bigint,
-            subscription_type text, property_name text, payload jsonb)
+          select (e->>'portalId')::bigint, (e->>'subscriptionId')::bigint, (e->>'eventId')::bigint,
+            (e->>'objectId')::bigint, (e->>'occurredAt')::bigint, e->>'subscriptionType',
+            coalesce(e->>'propertyName', ''), e
+          from jsonb_array_elements(${asJson(events)}::jsonb) as e
           on conflict do nothing
           returning 1
         )
-        select (select count(*) from inserted)::int as inserted, pg_notify(${INBOX_CHANNEL}, '')`,
+        select count(*)::int as inserted from inserted`,
       );
       return result?.inserted ?? 0;
+    },
+
+    /** Wakes the apply workers of every instance listening on the database. */
+    async announce(executor: Executor): Promise<void> {
+      await executor.execute(sql`select pg_notify(${INBOX_CHANNEL}, '')`);
     },
 
     /** Takes up to `limit` due events no other worker holds; they stay locked until the transaction ends. */
@@ -53,6 +49,9 @@ export function createInboxRepository() {
       const restrict = onlyIds
         ? sql`and id in (select value::bigint from jsonb_array_elements_text(${asJson(onlyIds)}::jsonb))`
         : sql``;
+      // With a backlog and stale statistics (a burst lands faster than autovacuum analyzes), PostgreSQL
+      // would bitmap-scan every pending row and sort them all to take the first few: keep it on the index.
+      await executor.execute(sql`set local enable_bitmapscan = off`);
       const rows = await query<{ id: string | number; payload: WebhookEvent; attempts: number }>(
         executor,
         sql`select id, payload, attempts from webhook_inbox
@@ -61,6 +60,7 @@ export function createInboxRepository() {
           limit ${limit}
           for update skip locked`,
       );
+      await executor.execute(sql`set local enable_bitmapscan = on`);
       return rows.map((row) => ({ id: Number(row.id), payload: row.payload, attempts: row.attempts }));
     },
 

@@ -60,7 +60,7 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     logger,
     database,
     adminToken: STACK_ADMIN_TOKEN,
-    onWebhookAccepted: workers.apply.wake,
+    onWebhookAccepted: workers.onWebhookAccepted,
     sweeper: workers.sweeper,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -30,6 +30,13 @@ const stateChanged = (a: ContactState, b: ContactState) =>
   JSON.stringify(a.versions) !== JSON.stringify(b.versions) ||
   JSON.stringify(a.data) !== JSON.stringify(b.data);
 
+function changedEntries<T>(before: Record<string, T>, after: Record<string, T>): Record<string, T> {
+  const changed: Record<string, T> = {};
+  for (const [name, value] of Object.entries(after))
+    if (!(name in before) || before[name] !== value) changed[name] = value;
+  return changed;
+}
+
 const pick = (data: Record<string, string | null>, names: readonly string[]) =>
   Object.fromEntries(names.map((name) => [name, data[name] ?? null]));
 
@@ -56,6 +63,25 @@ function outboxOf(outcome: ApplyOutcome, source: ChangeContext['source']): Outbo
   if (events.length === 0 && properties.length > 0)
     events.push({ type: 'contact:updated', data: { hubspotId, properties, source } });
   return events;
+}
+
+function batchSummary(outcomes: readonly ApplyOutcome[], context: ChangeContext): SyncLogWrite {
+  const count = (test: (outcome: ApplyOutcome) => boolean) => outcomes.filter(test).length;
+  return {
+    session_id: context.sessionId,
+    operation: 'sync',
+    entity_id: '*',
+    status: 'success',
+    details: {
+      source: context.source,
+      contacts: outcomes.length,
+      created: count((o) => o.transitions.includes('created')),
+      updated: count((o) => o.transitions.length === 0 && o.changedProperties.length > 0),
+      archived: count((o) => o.transitions.some((t) => t === 'deleted' || t === 'merged' || t === 'erased')),
+      restored: count((o) => o.transitions.includes('restored')),
+      stale: outcomes.reduce((total, o) => total + o.stale.length, 0),
+    },
+  };
 }
 
 /**
@@ -90,8 +116,9 @@ export async function applyContactChanges(
     if (stateChanged(before, after)) {
       contactRows.push({
         hubspot_id: after.hubspotId,
-        data: after.data,
-        versions: after.versions,
+        data_patch: after.erased ? {} : changedEntries(before.data, after.data),
+        versions_patch: after.erased ? {} : changedEntries(before.versions, after.versions),
+        replace: after.erased && !before.erased,
         archived: after.archived,
         merged_into: after.mergedInto,
         lifecycle_version: after.lifecycleVersion,
@@ -125,7 +152,12 @@ export async function applyContactChanges(
       }
     }
 
-    if (!firstSight && (visible || stale.length > 0 || !context.quietWhenUnchanged)) {
+    // Webhooks: a line per contact only for what stands out (a lifecycle change, a stale event), the rest is
+    // in the batch's summary and the audit trail. Sweeps and fetches: a line per contact they had to fix.
+    const noteworthy = context.quietWhenUnchanged
+      ? visible || stale.length > 0
+      : transitions.length > 0 || stale.length > 0;
+    if (!firstSight && noteworthy) {
       syncLogs.push({
         session_id: context.sessionId,
         operation: operationOf(outcome),
@@ -165,6 +197,7 @@ export async function applyContactChanges(
     if (visible) outbox.push(...outboxOf(outcome, context.source));
   }
 
+  if (!context.quietWhenUnchanged) syncLogs.push(batchSummary(outcomes, context));
   await repository.updateContacts(tx, contactRows);
   const merging = outcomes
     .filter((o) => o.transitions.includes('merged'))

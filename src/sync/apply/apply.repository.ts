@@ -5,8 +5,11 @@ import { type ContactState, emptyContact } from './contact-state.ts';
 
 export interface ContactRowWrite {
   hubspot_id: string;
-  data: Record<string, string | null>;
-  versions: Record<string, number>;
+  /** The properties whose value or version changed: merged into the row (`||`), so a batch sends little. */
+  data_patch: Record<string, string | null>;
+  versions_patch: Record<string, number>;
+  /** Start from empty instead of merging (an erasure). */
+  replace: boolean;
   archived: boolean;
   merged_into: string | null;
   lifecycle_version: number;
@@ -106,8 +109,8 @@ export function createApplyRepository() {
     async updateContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<void> {
       if (rows.length === 0) return;
       await executor.execute(sql`update contacts c set
-          data = r.data,
-          property_versions = r.versions,
+          data = case when r.replace then r.data_patch else c.data || r.data_patch end,
+          property_versions = case when r.replace then r.versions_patch else c.property_versions || r.versions_patch end,
           archived = r.archived,
           archived_at = case when not r.archived then null else coalesce(c.archived_at, now()) end,
           merged_into = r.merged_into,
@@ -119,7 +122,7 @@ export function createApplyRepository() {
           last_sync = now(),
           updated_at = case when r.touched then now() else c.updated_at end
         from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
-          hubspot_id text, data jsonb, versions jsonb, archived boolean, merged_into text,
+          hubspot_id text, data_patch jsonb, versions_patch jsonb, replace boolean, archived boolean, merged_into text,
           lifecycle_version bigint, erased boolean, sync_status text, touched boolean)
         where c.hubspot_id = r.hubspot_id`);
     },
