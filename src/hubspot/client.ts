@@ -76,7 +76,7 @@ export const BATCH_READ_LIMIT = 100;
 export function createHubSpotClient(options: HubSpotClientOptions) {
   const { logger } = options;
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const pacer = options.pacer ?? createPacer({ logger });
+  const pacer = options.pacer ?? createPacer({ logger, unlimitedWithoutHeaders: true });
   const searchPacer =
     options.searchPacer ??
     createPacer({ logger, concurrency: 1, assumedMax: 5, assumedIntervalMs: 1000, headroom: 0.9 });
@@ -121,7 +121,9 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
       } catch (error) {
         const typed = toHubSpotError(error, what);
         const headers = (error as { headers?: Record<string, string> }).headers;
-        if (headers) budget.observe(readRateLimitHeaders(headers));
+        // Only a limit an error advertises counts: a proxy's bare 502 says nothing about HubSpot's budget.
+        const advertised = readRateLimitHeaders(headers);
+        if (advertised.max !== undefined) budget.observe(advertised);
         throw typed;
       } finally {
         clearTimeout(timer);

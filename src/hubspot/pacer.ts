@@ -37,6 +37,11 @@ export interface PacerOptions {
   assumedIntervalMs?: number;
   /** Share of the limit to use, leaving room for other users of the same app's budget. */
   headroom?: number;
+  /**
+   * HubSpot's CRM endpoints always advertise their limit; an answer without the headers means there is none
+   * to respect (a local simulator with limits off). Search never sends them, so its pacer keeps its pace.
+   */
+  unlimitedWithoutHeaders?: boolean;
   maxAttempts?: number;
   /** Time and waiting, passed in so tests can run the pacing without real waits. */
   now?: () => number;
@@ -57,7 +62,9 @@ export function createPacer(options: PacerOptions) {
   const maxAttempts = options.maxAttempts ?? 5;
   let limit = { max: options.assumedMax ?? 100, intervalMs: options.assumedIntervalMs ?? 10_000 };
   // Whole milliseconds, rounded up: N requests spaced W/N apart could put N + 1 in a window of W.
-  const spacingMs = () => Math.ceil(limit.intervalMs / Math.max(1, Math.floor(limit.max * headroom)));
+  let advertised = true;
+  const spacingMs = () =>
+    advertised ? Math.ceil(limit.intervalMs / Math.max(1, Math.floor(limit.max * headroom))) : 0;
   const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
   let pausedUntil = 0;
   let nextSlot = 0;
@@ -70,6 +77,7 @@ export function createPacer(options: PacerOptions) {
   }
 
   function observe(headers: RateLimitHeaders): void {
+    if (options.unlimitedWithoutHeaders) advertised = headers.max !== undefined;
     if (
       headers.max &&
       headers.intervalMs &&

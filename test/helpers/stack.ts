@@ -53,6 +53,8 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     basePath: simulator.url,
     accessToken: async () => PRIVATE_APP_TOKEN,
     logger,
+    // Search sends no rate-limit headers; the simulator's search limit is off unless a test sets one.
+    searchPacer: createPacer({ logger, concurrency: 1, assumedMax: 50, assumedIntervalMs: 1000 }),
   });
   const workers = createWorkers({ config, database, logger, hubspot: hubspotClient, schedule: false });
   const app = await buildApp({
@@ -118,7 +120,7 @@ export const COMPARED_PROPERTIES = loadConfig({}).HUBSPOT_CONTACT_PROPERTIES.fil
 );
 
 /** Every difference between HubSpot's truth and the mirror, as readable lines (empty: they agree). */
-export async function mirrorDifferences(stack: Stack): Promise<string[]> {
+export async function mirrorDifferences(stack: Pick<Stack, 'simulator' | 'database'>): Promise<string[]> {
   const truth = await simulatorTruth(stack.simulator);
   const rows = await stack.database.rows<{
     hubspot_id: string;

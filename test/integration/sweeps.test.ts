@@ -163,28 +163,33 @@ describe('reconciliation sweeps against the simulator', () => {
   });
 
   test('two sweepers on one database never run at once', async () => {
-    stack = await startStack({ contacts: 2000, rateLimit: '40/1s' });
+    const current = await startStack({ contacts: 2000, rateLimit: '40/1s' });
+    stack = current;
     const logger = createLogger({ level: 'silent' });
     const sweeperFor = () =>
       createSweeper({
-        database: stack!.database,
+        database: current.database,
         hubspot: createHubSpotClient({
-          basePath: stack!.simulator.url,
+          basePath: current.simulator.url,
           accessToken: async () => PRIVATE_APP_TOKEN,
           logger,
         }),
         apply: createApplyRepository(),
         sweeps: createSweepRepository(),
         sessions: createSessionsRepository(),
-        errors: createErrorsRepository({ db: stack!.database.db }),
+        errors: createErrorsRepository({ db: current.database.db }),
         logger,
         properties: ['email'],
       });
-    const [a, b] = await Promise.all([
-      sweeperFor().start({ mode: 'full', trigger: 'schedule' }),
-      sweeperFor().start({ mode: 'full', trigger: 'schedule' }),
-    ]);
-    expect([a, b].filter((r) => 'started' in r)).toHaveLength(1);
-    expect([a, b].filter((r) => 'running' in r)).toHaveLength(1);
+    const sweepers = [sweeperFor(), sweeperFor()];
+    const results = await Promise.all(sweepers.map((s) => s.start({ mode: 'full', trigger: 'schedule' })));
+    expect(results.filter((r) => 'started' in r)).toHaveLength(1);
+    expect(results.filter((r) => 'running' in r)).toHaveLength(1);
+    await Promise.all(sweepers.map((s) => s.stop()));
+    const [stopped] = await current.database.rows<{ status: string; error_message: string }>(
+      sql`select status, error_message from sync_sessions`,
+    );
+    // Stopped between pages: failed with a reason, and resumable from its checkpoint.
+    expect(stopped).toMatchObject({ status: 'failed', error_message: expect.stringContaining('resumes') });
   });
 });

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { WebhookEvent } from '../../src/hubspot/webhook-events.ts';
-import { applyChanges, type ContactState, emptyContact } from '../../src/sync/apply/contact-state.ts';
+import {
+  applyChanges,
+  type ContactChange,
+  type ContactState,
+  emptyContact,
+} from '../../src/sync/apply/contact-state.ts';
 import { changesFromEvent } from '../../src/sync/apply/webhook-changes.ts';
 
 const base = { eventId: 1, subscriptionId: 1, portalId: 62515, attemptNumber: 0 };
@@ -120,6 +125,36 @@ describe('applyChanges', () => {
       [event({ subscriptionType: 'contact.restore', objectId: 7, occurredAt: T + 3 })],
     ]);
     expect(contacts.get('7')).toMatchObject({ data: {}, erased: true, archived: true });
+  });
+
+  test('a webhook older than a sweep’s read does not undo it, and a newer one does, in either order', () => {
+    const read = (at: number, email: string): ContactChange[] => [
+      { kind: 'lifecycle', at, event: 'observedLive' },
+      { kind: 'property', at, name: 'email', value: email },
+      { kind: 'fetched', at },
+    ];
+    const webhook = (at: number, email: string): ContactChange[] => [
+      { kind: 'property', at, name: 'email', value: email },
+    ];
+    const fold = (...steps: ContactChange[][]) =>
+      steps.reduce((state, changes) => applyChanges(state, changes).after, emptyContact('1')).data.email;
+
+    expect(fold(read(T + 10, 'read@x.io'), webhook(T + 5, 'older@x.io'))).toBe('read@x.io');
+    expect(fold(webhook(T + 5, 'older@x.io'), read(T + 10, 'read@x.io'))).toBe('read@x.io');
+    expect(fold(read(T + 10, 'read@x.io'), webhook(T + 15, 'newer@x.io'))).toBe('newer@x.io');
+    expect(fold(webhook(T + 15, 'newer@x.io'), read(T + 10, 'read@x.io'))).toBe('newer@x.io');
+  });
+
+  test('a read of a contact deleted after it does not bring it back; one made after a restore does', () => {
+    const synced: ContactState = { ...emptyContact('1'), exists: true, syncStatus: 'synced' };
+    const deleted = applyChanges(synced, [{ kind: 'lifecycle', at: T + 10, event: 'deleted' }]).after;
+    const staleRead = applyChanges(deleted, [{ kind: 'lifecycle', at: T + 5, event: 'observedLive' }]);
+    expect(staleRead.after.archived).toBe(true);
+    const laterRead = applyChanges(deleted, [{ kind: 'lifecycle', at: T + 20, event: 'observedLive' }]);
+    expect(laterRead.after.archived).toBe(false);
+    expect(laterRead.transitions).toEqual(['restored']);
+    // A read brings the values with it: no fetch is owed, unlike a restore event.
+    expect(laterRead.after.syncStatus).not.toBe('pending');
   });
 
   test('a cleared property ("" in a webhook) equals the API’s null', () => {

@@ -30,6 +30,18 @@ describe('the HubSpot pacer', () => {
     expect(busiestWindow).toBeGreaterThanOrEqual(165);
   });
 
+  test('an endpoint that advertises no limit is not paced, until it advertises one again', async () => {
+    const time = fakeTime();
+    const pacer = createPacer({ logger, concurrency: 1, unlimitedWithoutHeaders: true, ...time });
+    pacer.observe({});
+    const start = time.now();
+    for (let i = 0; i < 100; i++) await pacer.run('sweep', async () => {});
+    expect(time.now() - start).toBe(0);
+    pacer.observe({ max: 100, intervalMs: 10_000, remaining: 99 });
+    for (let i = 0; i < 10; i++) await pacer.run('sweep', async () => {});
+    expect(time.now() - start).toBeGreaterThanOrEqual(9 * 112);
+  });
+
   test('webhook fetch-backs overtake queued sweep requests', async () => {
     const time = fakeTime();
     const pacer = createPacer({ logger, concurrency: 1, ...time });

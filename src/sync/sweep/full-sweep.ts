@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../http/app-error.ts';
+import type { HubSpotClient, HubSpotContact } from '../../hubspot/client.ts';
 import { BATCH_READ_LIMIT } from '../../hubspot/client.ts';
+import type { ContactChange } from '../apply/contact-state.ts';
+import { prefetched } from './prefetch.ts';
 import { changesFromArchivedContacts, changesFromLiveContacts, countOutcomes } from './sweep-changes.ts';
 import type { SweepContext } from './sweep-context.ts';
 
@@ -36,31 +39,52 @@ export const massArchiveRefused = (unseen: number, live: number) =>
  * HubSpot listed in neither, each read by id to tell a merge from a deletion. Each page is applied, counted
  * and checkpointed in one transaction, so a crash resumes where it stopped.
  */
-export async function runFullSweep(context: SweepContext, start: FullCheckpoint): Promise<void> {
-  const { database, hubspot, apply, sweeps, sessions, session, properties } = context;
-  let checkpoint = start;
+interface ListedPage {
+  contacts: HubSpotContact[];
+  batch: Map<string, ContactChange[]>;
+  /** Where the sweep stands once this page is applied. */
+  next: FullCheckpoint;
+}
 
+/** Every page of the live list, then of the archived list, from `start` on, each with its changes. */
+async function* listedPages(hubspot: HubSpotClient, properties: readonly string[], start: FullCheckpoint) {
+  let checkpoint = start;
   while (checkpoint.phase === 'live' || checkpoint.phase === 'archived') {
-    context.throwIfStopping();
     const archived = checkpoint.phase === 'archived';
     const page = await hubspot.listContacts(checkpoint.after ?? undefined, properties, archived);
     // Archived and merged-away contacts are kept too (archived), so the mirror answers for every id HubSpot had.
     const batch = archived
       ? changesFromArchivedContacts(page.contacts, page.requestedAt)
       : changesFromLiveContacts(page.contacts, page.requestedAt, () => true);
-    const next: FullCheckpoint = page.next
+    checkpoint = page.next
       ? { ...checkpoint, after: page.next }
       : { ...checkpoint, phase: archived ? 'missing' : 'archived', after: null };
+    yield { contacts: page.contacts, batch, next: checkpoint } satisfies ListedPage;
+  }
+}
+
+// Pages read ahead of the one being written: 10 pages, 1,000 contacts, a few hundred KB.
+const READ_AHEAD = 10;
+
+export async function runFullSweep(context: SweepContext, start: FullCheckpoint): Promise<void> {
+  const { database, hubspot, sweeps, sessions, session, properties } = context;
+  let checkpoint = start;
+
+  for await (const pages of prefetched(listedPages(hubspot, properties, start), READ_AHEAD)) {
+    context.throwIfStopping();
+    const batch = new Map<string, ContactChange[]>();
+    for (const page of pages) {
+      for (const [id, changes] of page.batch) batch.set(id, [...(batch.get(id) ?? []), ...changes]);
+    }
+    const last = pages.at(-1);
+    if (!last) continue;
+    const ids = pages.flatMap((page) => page.contacts.map((contact) => contact.id));
     await database.db.transaction(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
-      await sweeps.markSeen(
-        tx,
-        checkpoint.passId,
-        page.contacts.map((c) => c.id),
-      );
-      await sessions.progress(tx, session.id, countOutcomes(outcomes, page.contacts.length), next);
+      await sweeps.markSeen(tx, checkpoint.passId, ids);
+      await sessions.progress(tx, session.id, countOutcomes(outcomes, ids.length), last.next);
     });
-    checkpoint = next;
+    checkpoint = last.next;
   }
 
   const { unseen, live } = await sweeps.countUnseen(database.db, checkpoint.passId);
