@@ -59,10 +59,13 @@ export function changesFromArchivedContacts(contacts: readonly HubSpotContact[],
   return batch;
 }
 
-/** Counts for the session: every visible change a sweep makes is drift, something no webhook told us. */
+/**
+ * Counts for the session. Drift is what a sweep had to fix in contacts the mirror already held: changes no
+ * webhook told us about. A contact seen for the first time (the first sweep imports them all) is not drift.
+ */
 export function countOutcomes(outcomes: readonly ApplyOutcome[], seen: number): SessionCounts {
   const counts = { seen, created: 0, updated: 0, archived: 0, unchanged: 0, drift: 0, errors: 0 };
-  for (const { transitions, changedProperties } of outcomes) {
+  for (const { before, transitions, changedProperties } of outcomes) {
     const [transition] = transitions;
     if (transition === 'created') counts.created++;
     else if (transition === 'deleted' || transition === 'merged' || transition === 'erased')
@@ -72,7 +75,7 @@ export function countOutcomes(outcomes: readonly ApplyOutcome[], seen: number): 
       counts.unchanged++;
       continue;
     }
-    counts.drift++;
+    if (before.exists) counts.drift++;
   }
   return counts;
 }
