@@ -122,7 +122,14 @@ export function createWorkers({
       }, 20);
     },
     async start() {
-      unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake);
+      // Some poolers (Supabase's transaction mode) cannot LISTEN: the apply loop's timer then finds new events.
+      unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake).catch((error) => {
+        logger.warn(
+          { err: error },
+          'cannot LISTEN for new webhook events; other instances are found every 5 s',
+        );
+        return undefined;
+      });
       applyLoop.start();
       fetchLoop?.start();
       await scheduler?.start();

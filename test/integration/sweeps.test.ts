@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
 import { createHubSpotClient } from '../../src/hubspot/client.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -8,11 +9,13 @@ import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts'
 import { createSessionsRepository } from '../../src/sync/sessions/sessions.repository.ts';
 import { createSweepRepository } from '../../src/sync/sweep/sweep.repository.ts';
 import { createSweeper } from '../../src/sync/sweep/sweeper.ts';
+import { waitFor } from '../helpers/process.ts';
 import {
   mirrorDifferences,
   PRIVATE_APP_TOKEN,
   STACK_ADMIN_TOKEN,
   type Stack,
+  simulatorTruth,
   startStack,
 } from '../helpers/stack.ts';
 
@@ -195,4 +198,42 @@ describe('reconciliation sweeps against the simulator', () => {
     // Stopped between pages: failed with a reason, and resumable from its checkpoint.
     expect(stopped).toMatchObject({ status: 'failed', error_message: expect.stringContaining('resumes') });
   });
+
+  test('a sweep stopped by a shutdown is resumed by the next one, each contact counted once', async () => {
+    const current = await startStack({ contacts: 4000, rateLimit: '40/1s' });
+    stack = current;
+    const logger = createLogger({ level: 'silent' });
+    const sweeperFor = () =>
+      createSweeper({
+        database: current.database,
+        hubspot: createHubSpotClient({
+          basePath: current.simulator.url,
+          accessToken: async () => PRIVATE_APP_TOKEN,
+          logger,
+        }),
+        apply: createApplyRepository(),
+        sweeps: createSweepRepository(),
+        sessions: createSessionsRepository(),
+        errors: createErrorsRepository({ db: current.database.db }),
+        logger,
+        properties: loadConfig({}).HUBSPOT_CONTACT_PROPERTIES,
+      });
+    const seen = async () =>
+      current.database.rows<{ status: string; seen: number }>(
+        sql`select status, seen_count as seen from sync_sessions order by created_at`,
+      );
+    const first = sweeperFor();
+    await first.start({ mode: 'full', trigger: 'schedule' });
+    await waitFor(async () => ((await seen())[0]?.seen ?? 0) >= 1000 || undefined, 20_000);
+    await first.stop();
+
+    const second = await sweeperFor().start({ mode: 'full', trigger: 'schedule' });
+    if (!('started' in second)) throw new Error('the second sweep did not start');
+    expect((await second.done).status).toBe('completed');
+    const [stopped, resumed] = await seen();
+    const listed = (await simulatorTruth(current.simulator)).filter((c) => !c.mergedInto).length;
+    expect(stopped?.status).toBe('failed');
+    expect((stopped?.seen ?? 0) + (resumed?.seen ?? 0)).toBe(listed);
+    expect(await mirrorDifferences(current)).toEqual([]);
+  }, 60_000);
 });

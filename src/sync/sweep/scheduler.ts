@@ -53,13 +53,11 @@ export function createSweepScheduler(deps: SchedulerDeps) {
   return {
     async start(): Promise<void> {
       running = true;
-      const interrupted = await deps.sessions.active(deps.database.db);
-      const completedFull = await deps.sessions.latest(deps.database.db, {
-        mode: 'full',
-        status: 'completed',
-      });
-      if (interrupted) await tick(interrupted.mode, 'startup');
-      else if (!completedFull && deps.fullEveryMs > 0) await tick('full', 'startup');
+      // Finish what a crash or a deploy interrupted; on a mirror that never had one, run the first full sweep.
+      const last = await deps.sessions.latest(deps.database.db);
+      const lastFull = await deps.sessions.latest(deps.database.db, { mode: 'full' });
+      if (last && last.status !== 'completed') await tick(last.mode, 'startup');
+      else if (lastFull?.status !== 'completed' && deps.fullEveryMs > 0) await tick('full', 'startup');
       every('incremental', deps.incrementalEveryMs);
       every('full', deps.fullEveryMs);
     },

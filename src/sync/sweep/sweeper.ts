@@ -69,8 +69,14 @@ export function createSweeper(deps: SweeperDeps) {
     mode: SweepMode,
     resumable: SessionRow[],
   ): Promise<FullCheckpoint | IncrementalCheckpoint> {
-    const resume = resumable.find(
-      (row) => row.mode === mode && (row.checkpoint as { kind?: string } | null)?.kind === mode,
+    // A sweep that died (a crash, a deploy, HubSpot down for too long) is picked up where it stopped, as
+    // long as no sweep of its mode has completed since.
+    const latest = await sessions.latest(database.db, { mode });
+    const resume = [...resumable, ...(latest ? [latest] : [])].find(
+      (row) =>
+        row.mode === mode &&
+        row.status === 'failed' &&
+        (row.checkpoint as { kind?: string } | null)?.kind === mode,
     );
     if (resume) {
       logger.info(
