@@ -15,6 +15,7 @@ import { errorsRoutes } from './errors/errors.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { createAuthGuards } from './http/auth.ts';
 import { handleError } from './http/error-handler.ts';
+import type { HubSpotClient } from './hubspot/client.ts';
 import type { Logger } from './logger.ts';
 import { createApplyRepository } from './sync/apply/apply.repository.ts';
 import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   onWebhookAccepted?: () => void;
   /** Starts reconciliation sweeps; without one (no HubSpot connection) sweep requests answer 503. */
   sweeper?: Sweeper;
+  /** The HubSpot client, when a connection is configured (its budget is reported in the sync status). */
+  hubspot?: HubSpotClient | undefined;
 }
 
 // HubSpot never sends a batch anywhere near this; the API's own bodies are tiny.
@@ -117,6 +120,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       logger: deps.logger,
       properties: config.HUBSPOT_CONTACT_PROPERTIES,
     });
-  await app.register(syncRoutes({ config, database, sweeper, sessions, inbox, audit, guards }));
+  await app.register(
+    syncRoutes({ config, database, sweeper, sessions, inbox, audit, guards, hubspot: deps.hubspot }),
+  );
   return app;
 }

@@ -59,6 +59,7 @@ const app = await buildApp({
   adminToken,
   onWebhookAccepted: workers.onWebhookAccepted,
   sweeper: workers.sweeper,
+  hubspot,
 });
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

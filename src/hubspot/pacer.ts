@@ -4,6 +4,8 @@ import { HubSpotError } from './errors.ts';
 
 export type Priority = 'webhook' | 'sweep';
 
+const DAILY_PAUSE_MS = 60 * 60_000;
+
 // p-queue runs higher numbers first: webhook fetch-backs overtake queued sweep pages.
 const PRIORITY: Record<Priority, number> = { webhook: 10, sweep: 0 };
 
@@ -67,6 +69,7 @@ export function createPacer(options: PacerOptions) {
     advertised ? Math.ceil(limit.intervalMs / Math.max(1, Math.floor(limit.max * headroom))) : 0;
   const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
   let pausedUntil = 0;
+  let dailyBlockedUntil = 0;
   let nextSlot = 0;
 
   async function takeSlot(): Promise<void> {
@@ -108,11 +111,27 @@ export function createPacer(options: PacerOptions) {
           return (await queue.add(
             async () => {
               await takeSlot();
+              if (now() < dailyBlockedUntil) {
+                throw new HubSpotError({
+                  kind: 'daily_limit',
+                  policyName: 'DAILY',
+                  message: `HubSpot's daily API limit is used up; the next try is at ${new Date(dailyBlockedUntil).toISOString()}`,
+                });
+              }
               return call();
             },
             { priority: PRIORITY[priority] },
           )) as T;
         } catch (error) {
+          // The daily cap resets at midnight in the portal's time zone, which the API does not tell: calls stop
+          // for an hour, then one tries again, rather than spending the error budget on refusals.
+          if (error instanceof HubSpotError && error.kind === 'daily_limit' && now() >= dailyBlockedUntil) {
+            dailyBlockedUntil = now() + DAILY_PAUSE_MS;
+            options.logger.error(
+              { until: new Date(dailyBlockedUntil).toISOString() },
+              'HubSpot daily API limit reached',
+            );
+          }
           if (!(error instanceof HubSpotError) || !error.retryable || attempt >= maxAttempts) throw error;
           const backoff = error.kind === 'rate_limited' ? 1000 : Math.min(30_000, 500 * 2 ** attempt);
           const delay = backoff / 2 + Math.random() * backoff;
@@ -127,6 +146,10 @@ export function createPacer(options: PacerOptions) {
     },
     get pace() {
       return { ...limit, spacingMs: spacingMs() };
+    },
+    /** When HubSpot's daily limit blocks calls, until when (epoch ms); undefined when it does not. */
+    get dailyLimitUntil(): number | undefined {
+      return now() < dailyBlockedUntil ? dailyBlockedUntil : undefined;
     },
   };
 }

@@ -9,6 +9,7 @@ import { query } from '../db/query.ts';
 import { AppError, notFound } from '../http/app-error.ts';
 import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
+import type { HubSpotClient } from '../hubspot/client.ts';
 import type { InboxRepository } from '../webhooks/inbox.repository.ts';
 import { countsOf, type SessionRow, type SessionsRepository } from './sessions/sessions.repository.ts';
 import type { Sweeper } from './sweep/sweeper.ts';
@@ -60,6 +61,7 @@ export interface SyncRoutesDeps {
     'HUBSPOT_ACCESS_TOKEN' | 'HUBSPOT_PORTAL_ID' | 'RECONCILE_INTERVAL' | 'FULL_RECONCILE_INTERVAL'
   >;
   database: Database;
+  hubspot?: HubSpotClient | undefined;
   sweeper: Sweeper;
   sessions: SessionsRepository;
   inbox: InboxRepository;
@@ -70,6 +72,7 @@ export interface SyncRoutesDeps {
 export function syncRoutes({
   config,
   database,
+  hubspot,
   sweeper,
   sessions,
   inbox,
@@ -163,6 +166,10 @@ export function syncRoutes({
             connected: Boolean(config.HUBSPOT_ACCESS_TOKEN),
             kind: config.HUBSPOT_ACCESS_TOKEN ? 'private_app' : null,
             portalId: config.HUBSPOT_PORTAL_ID ?? null,
+            // Set while HubSpot's daily API limit is used up: no call goes out until then.
+            dailyLimitUntil: hubspot?.pacer.dailyLimitUntil
+              ? new Date(hubspot.pacer.dailyLimitUntil).toISOString()
+              : null,
           },
           running: active ? toSessionView(active) : null,
           last: last ? toSessionView(last) : null,

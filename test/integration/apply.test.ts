@@ -40,6 +40,32 @@ describe('applying webhook events', () => {
     expect(counts).toEqual({ history: 2, logs: 1, audit: 1, outbox: 1, done: 3 });
   });
 
+  test('an association change is recorded in the sync log and changes nothing else', async ({ database }) => {
+    const pipeline = webhookPipeline(database);
+    await pipeline.receive([change(31, T, 'email', 'a@example.com')]);
+    await pipeline.applyAll();
+    await pipeline.receive([
+      hubspotEvent({
+        subscriptionType: 'contact.associationChange',
+        objectId: 31,
+        occurredAt: T + 1,
+        associationType: 'CONTACT_TO_COMPANY',
+        fromObjectId: 31,
+        toObjectId: 9001,
+        associationRemoved: false,
+        isPrimaryAssociation: true,
+      }),
+    ]);
+    await pipeline.applyAll();
+    const [logged] = await database.rows<{ association: unknown }>(
+      sql`select details->'associations' as association from sync_logs where entity_id = '31' and details ? 'associations'`,
+    );
+    expect(logged?.association).toEqual([
+      { association: 'CONTACT_TO_COMPANY', from: 31, to: 9001, removed: false, primary: true },
+    ]);
+    expect((await contactRow(database, '31'))?.data).toEqual({ email: 'a@example.com' });
+  });
+
   test('a late propertyChange is recorded as stale and changes nothing', async ({ database }) => {
     const pipeline = webhookPipeline(database);
     await pipeline.receive([change(9, T + 10, 'email', 'new@example.com')]);

@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const specsDir = path.resolve(repoRoot, '..', 'shared', 'hubspot-api-specs');
+const specsDir = path.resolve(repoRoot, 'test', 'fixtures', 'hubspot-api-specs');
 
 /** Parsed JSON under test: its shape is what the assertions check. */
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked by assertions and schemas, not by types

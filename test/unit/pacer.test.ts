@@ -80,6 +80,11 @@ describe('the HubSpot pacer', () => {
     });
     await expect(daily).rejects.toMatchObject({ kind: 'daily_limit' });
     expect(dailyCalls).toBe(1);
+    // Further calls are refused without reaching HubSpot for an hour, then one goes through.
+    await expect(pacer.run('webhook', async () => 'never')).rejects.toMatchObject({ kind: 'daily_limit' });
+    expect(pacer.dailyLimitUntil).toBeGreaterThan(time.now());
+    await time.sleep(60 * 60_000);
+    expect(await pacer.run('webhook', async () => 'again')).toBe('again');
   });
 
   test('gives up on a failure that keeps coming after the last attempt', async () => {

@@ -154,9 +154,10 @@ export async function applyContactChanges(
 
     // Webhooks: a line per contact only for what stands out (a lifecycle change, a stale event), the rest is
     // in the batch's summary and the audit trail. Sweeps and fetches: a line per contact they had to fix.
-    const noteworthy = context.quietWhenUnchanged
-      ? visible || stale.length > 0
-      : transitions.length > 0 || stale.length > 0;
+    const notes = (batch.get(after.hubspotId) ?? []).flatMap((c) => (c.kind === 'note' ? [c.detail] : []));
+    const noteworthy =
+      notes.length > 0 ||
+      (context.quietWhenUnchanged ? visible || stale.length > 0 : transitions.length > 0 || stale.length > 0);
     if (!firstSight && noteworthy) {
       syncLogs.push({
         session_id: context.sessionId,
@@ -168,6 +169,7 @@ export async function applyContactChanges(
           transitions,
           changed: after.erased ? [] : changedProperties,
           stale: stale.length,
+          ...(notes.length > 0 ? { associations: notes } : {}),
         },
       });
     }

@@ -50,7 +50,7 @@ export type ContactChange =
   /** Properties were read from HubSpot at `at`: the contact no longer waits for a fetch. */
   | { kind: 'fetched'; at: number }
   /** Recorded in the logs only (associations are not mirrored). */
-  | { kind: 'note'; at: number };
+  | { kind: 'note'; at: number; detail: Record<string, unknown> };
 
 export type Transition = 'created' | 'restored' | 'deleted' | 'merged' | 'erased';
 

@@ -48,7 +48,15 @@ export function changesFromEvent(event: WebhookEvent): TargetedChange[] {
         })),
       ];
     }
-    case 'contact.associationChange':
-      return [{ hubspotId: id, change: { kind: 'note', at } }];
+    case 'contact.associationChange': {
+      const detail = {
+        association: event.associationType ?? null,
+        from: event.fromObjectId ?? null,
+        to: event.toObjectId ?? null,
+        removed: event.associationRemoved ?? false,
+        primary: event.isPrimaryAssociation ?? false,
+      };
+      return [{ hubspotId: id, change: { kind: 'note', at, detail } }];
+    }
   }
 }
