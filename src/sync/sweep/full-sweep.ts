@@ -82,7 +82,12 @@ export async function runFullSweep(context: SweepContext, start: FullCheckpoint)
     await database.db.transaction(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
       await sweeps.markSeen(tx, checkpoint.passId, ids);
-      await sessions.progress(tx, session.id, countOutcomes(outcomes, ids.length), last.next);
+      await sessions.progress(
+        tx,
+        session.id,
+        countOutcomes(outcomes, ids.length, context.importing),
+        last.next,
+      );
     });
     checkpoint = last.next;
   }
@@ -106,7 +111,7 @@ export async function runFullSweep(context: SweepContext, start: FullCheckpoint)
     await database.db.transaction(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
       await sweeps.markSeen(tx, checkpoint.passId, ids);
-      await sessions.progress(tx, session.id, countOutcomes(outcomes, 0), next);
+      await sessions.progress(tx, session.id, countOutcomes(outcomes, 0, context.importing), next);
     });
     checkpoint = next;
   }

@@ -67,7 +67,7 @@ export async function runIncrementalSweep(
       await sessions.progress(
         tx,
         session.id,
-        countOutcomes(outcomes, page.contacts.length),
+        countOutcomes(outcomes, page.contacts.length, context.importing),
         next ?? { ...checkpoint, phase: 'done' },
       );
       if (!next) await sweeps.writeCursor(tx, WATERMARK, { ts: checkpoint.until });

@@ -60,10 +60,14 @@ export function changesFromArchivedContacts(contacts: readonly HubSpotContact[],
 }
 
 /**
- * Counts for the session. Drift is what a sweep had to fix in contacts the mirror already held: changes no
- * webhook told us about. A contact seen for the first time (the first sweep imports them all) is not drift.
+ * Counts for the session. Drift is what a sweep had to fix: changes no webhook told us about, a missed
+ * creation included. The first full sweep imports the portal: there, only contacts already held count.
  */
-export function countOutcomes(outcomes: readonly ApplyOutcome[], seen: number): SessionCounts {
+export function countOutcomes(
+  outcomes: readonly ApplyOutcome[],
+  seen: number,
+  importing: boolean,
+): SessionCounts {
   const counts = { seen, created: 0, updated: 0, archived: 0, unchanged: 0, drift: 0, errors: 0 };
   for (const { before, transitions, changedProperties } of outcomes) {
     const [transition] = transitions;
@@ -75,7 +79,7 @@ export function countOutcomes(outcomes: readonly ApplyOutcome[], seen: number): 
       counts.unchanged++;
       continue;
     }
-    if (before.exists) counts.drift++;
+    if (before.exists || !importing) counts.drift++;
   }
   return counts;
 }

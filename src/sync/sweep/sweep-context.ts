@@ -17,6 +17,8 @@ export interface SweepContext {
   properties: readonly string[];
   maxArchiveShare: number;
   allowMassArchive: boolean;
+  /** No full sweep has completed yet: this one imports the portal, and what it creates is not drift. */
+  importing: boolean;
   /** The shared apply step, as a sweep uses it (quiet about unchanged contacts, logged under the session). */
   applyBatch(tx: Executor, batch: ReadonlyMap<string, readonly ContactChange[]>): Promise<ApplyOutcome[]>;
   /** Throws when the process is shutting down, between pages: the checkpoint lets the next sweep resume. */

@@ -103,6 +103,7 @@ export function createSweeper(deps: SweeperDeps) {
       session,
       properties,
       maxArchiveShare: deps.maxArchiveShare ?? 0.1,
+      importing: !(await sessions.latest(database.db, { mode: 'full', status: 'completed' })),
       allowMassArchive: request.allowMassArchive ?? false,
       applyBatch: (tx, batch) =>
         applyContactChanges(tx, deps.apply, batch, {
