@@ -6,7 +6,7 @@ import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
 import type { AuditEntry, AuditRepository, AuditRow } from './audit.repository.ts';
 
-const AuditEntryView = z.object({
+export const AuditEntryView = z.object({
   id: z.string(),
   entityType: z.string(),
   entityId: z.string(),

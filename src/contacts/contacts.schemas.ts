@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditEntryView } from '../audit/audit.routes.ts';
 import { CONTACT_SYNC_STATUSES } from '../db/schema/index.ts';
 import { PageQuery } from '../http/cursor.ts';
 
@@ -33,20 +34,6 @@ export const ContactView = z.object({
   lastSync: z.string(),
   createdAt: z.string().nullable(),
   updatedAt: z.string(),
-});
-
-// The audit route's entry shape (src/audit/audit.routes.ts keeps its own copy private).
-const AuditEntryView = z.object({
-  id: z.string(),
-  entityType: z.string(),
-  entityId: z.string(),
-  operation: z.string().nullable(),
-  oldData: z.unknown(),
-  newData: z.unknown(),
-  userId: z.string().nullable(),
-  timestamp: z.string().nullable(),
-  ipAddress: z.string().nullable(),
-  userAgent: z.string().nullable(),
 });
 
 export const ContactListResponse = z.object({

@@ -4,10 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
+import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
 import { createHubSpotClient } from '../../src/hubspot/client.ts';
 import { createPacer } from '../../src/hubspot/pacer.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
+import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
+import { createSessionsRepository } from '../../src/sync/sessions/sessions.repository.ts';
+import { createSweepRepository } from '../../src/sync/sweep/sweep.repository.ts';
+import { createSweeper } from '../../src/sync/sweep/sweeper.ts';
 import { createWorkers, type Workers } from '../../src/workers.ts';
 import { createScratchDatabase } from './database.ts';
 
@@ -158,4 +163,23 @@ export async function mirrorDifferences(stack: Pick<Stack, 'simulator' | 'databa
     }
   }
   return differences;
+}
+
+/** A sweeper of the service's own making, on `database`, reading HubSpot at `apiBase` (another instance, say). */
+export function sweeperOn(
+  database: Database,
+  apiBase: string,
+  properties: readonly string[] = loadConfig({}).HUBSPOT_CONTACT_PROPERTIES,
+) {
+  const logger = createLogger({ level: 'silent' });
+  return createSweeper({
+    database,
+    hubspot: createHubSpotClient({ basePath: apiBase, accessToken: async () => PRIVATE_APP_TOKEN, logger }),
+    apply: createApplyRepository(),
+    sweeps: createSweepRepository(),
+    sessions: createSessionsRepository(),
+    errors: createErrorsRepository({ db: database.db }),
+    logger,
+    properties,
+  });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
 import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
 import { createHubSpotClient } from '../../src/hubspot/client.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -14,21 +15,29 @@ import { hubspotEvent } from '../helpers/webhooks.ts';
 const TOKEN = 'pat-na1-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const logger = createLogger({ level: 'silent' });
 
+function fetcherOn(
+  database: Database,
+  apiBase: string,
+  options: { properties: string[]; maxAttempts?: number },
+) {
+  return createContactFetcher({
+    database,
+    hubspot: createHubSpotClient({ basePath: apiBase, accessToken: async () => TOKEN, logger }),
+    fetches: createFetchRepository(),
+    apply: createApplyRepository(),
+    errors: createErrorsRepository({ db: database.db }),
+    logger,
+    ...options,
+  });
+}
+
 describe('reading incomplete contacts back from HubSpot', () => {
   test('a contact HubSpot does not return yet is retried with backoff, then filled in once it does', async ({
     database,
   }) => {
     const simulator = await createSimulator({ contacts: 5, rateLimit: 'off', logErrors: false });
     try {
-      const fetcher = createContactFetcher({
-        database,
-        hubspot: createHubSpotClient({ basePath: simulator.url, accessToken: async () => TOKEN, logger }),
-        fetches: createFetchRepository(),
-        apply: createApplyRepository(),
-        errors: createErrorsRepository({ db: database.db }),
-        logger,
-        properties: ['email', 'firstname'],
-      });
+      const fetcher = fetcherOn(database, simulator.url, { properties: ['email', 'firstname'] });
       // The creation webhook outran HubSpot: the id it names cannot be read yet.
       const nextId = simulator.portal.plan.idBase + simulator.portal.plan.count;
       const pipeline = webhookPipeline(database);
@@ -64,16 +73,7 @@ describe('reading incomplete contacts back from HubSpot', () => {
   test('after the last attempt the contact is marked error and logged', async ({ database }) => {
     const simulator = await createSimulator({ contacts: 1, rateLimit: 'off', logErrors: false });
     try {
-      const fetcher = createContactFetcher({
-        database,
-        hubspot: createHubSpotClient({ basePath: simulator.url, accessToken: async () => TOKEN, logger }),
-        fetches: createFetchRepository(),
-        apply: createApplyRepository(),
-        errors: createErrorsRepository({ db: database.db }),
-        logger,
-        properties: ['email'],
-        maxAttempts: 2,
-      });
+      const fetcher = fetcherOn(database, simulator.url, { properties: ['email'], maxAttempts: 2 });
       const pipeline = webhookPipeline(database);
       await pipeline.receive([
         hubspotEvent({ subscriptionType: 'contact.creation', objectId: 424242, occurredAt: Date.now() }),

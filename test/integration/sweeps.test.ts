@@ -1,22 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
-import { createHubSpotClient } from '../../src/hubspot/client.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createSimulator } from '../../src/sim/simulator.ts';
-import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
-import { createSessionsRepository } from '../../src/sync/sessions/sessions.repository.ts';
-import { createSweepRepository } from '../../src/sync/sweep/sweep.repository.ts';
-import { createSweeper } from '../../src/sync/sweep/sweeper.ts';
 import { waitFor } from '../helpers/process.ts';
 import {
   mirrorDifferences,
-  PRIVATE_APP_TOKEN,
   STACK_ADMIN_TOKEN,
   type Stack,
   simulatorTruth,
   startStack,
+  sweeperOn,
 } from '../helpers/stack.ts';
 
 const asAdmin = { authorization: `Bearer ${STACK_ADMIN_TOKEN}` };
@@ -159,21 +151,7 @@ describe('reconciliation sweeps against the simulator', () => {
     // An API glitch: HubSpot answers, but with an empty portal.
     const empty = await createSimulator({ contacts: 0, rateLimit: 'off', logErrors: false });
     try {
-      const logger = createLogger({ level: 'silent' });
-      const sweeper = createSweeper({
-        database: stack.database,
-        hubspot: createHubSpotClient({
-          basePath: empty.url,
-          accessToken: async () => PRIVATE_APP_TOKEN,
-          logger,
-        }),
-        apply: createApplyRepository(),
-        sweeps: createSweepRepository(),
-        sessions: createSessionsRepository(),
-        errors: createErrorsRepository({ db: stack.database.db }),
-        logger,
-        properties: ['email'],
-      });
+      const sweeper = sweeperOn(stack.database, empty.url);
       const result = await sweeper.start({ mode: 'full', trigger: 'admin' });
       if (!('started' in result)) throw new Error('the sweep did not start');
       const finished = await result.done;
@@ -191,22 +169,7 @@ describe('reconciliation sweeps against the simulator', () => {
   test('two sweepers on one database never run at once', async () => {
     const current = await startStack({ contacts: 2000, rateLimit: '40/1s' });
     stack = current;
-    const logger = createLogger({ level: 'silent' });
-    const sweeperFor = () =>
-      createSweeper({
-        database: current.database,
-        hubspot: createHubSpotClient({
-          basePath: current.simulator.url,
-          accessToken: async () => PRIVATE_APP_TOKEN,
-          logger,
-        }),
-        apply: createApplyRepository(),
-        sweeps: createSweepRepository(),
-        sessions: createSessionsRepository(),
-        errors: createErrorsRepository({ db: current.database.db }),
-        logger,
-        properties: ['email'],
-      });
+    const sweeperFor = () => sweeperOn(current.database, current.simulator.url);
     const sweepers = [sweeperFor(), sweeperFor()];
     const results = await Promise.all(sweepers.map((s) => s.start({ mode: 'full', trigger: 'schedule' })));
     expect(results.filter((r) => 'started' in r)).toHaveLength(1);
@@ -222,22 +185,7 @@ describe('reconciliation sweeps against the simulator', () => {
   test('a sweep stopped by a shutdown is resumed by the next one, each contact counted once', async () => {
     const current = await startStack({ contacts: 4000, rateLimit: '40/1s' });
     stack = current;
-    const logger = createLogger({ level: 'silent' });
-    const sweeperFor = () =>
-      createSweeper({
-        database: current.database,
-        hubspot: createHubSpotClient({
-          basePath: current.simulator.url,
-          accessToken: async () => PRIVATE_APP_TOKEN,
-          logger,
-        }),
-        apply: createApplyRepository(),
-        sweeps: createSweepRepository(),
-        sessions: createSessionsRepository(),
-        errors: createErrorsRepository({ db: current.database.db }),
-        logger,
-        properties: loadConfig({}).HUBSPOT_CONTACT_PROPERTIES,
-      });
+    const sweeperFor = () => sweeperOn(current.database, current.simulator.url);
     const seen = async () =>
       current.database.rows<{ status: string; seen: number }>(
         sql`select status, seen_count as seen from sync_sessions order by created_at`,
