@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { describe, expect } from 'vitest';
+import { describe, expect, inject } from 'vitest';
+import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
+import { applyContactChanges } from '../../src/sync/apply/apply-changes.ts';
 import { dbTest as test } from '../helpers/database.ts';
 import { contactRow, webhookPipeline } from '../helpers/pipeline.ts';
 import { hubspotEvent } from '../helpers/webhooks.ts';
@@ -227,4 +229,47 @@ describe('applying webhook events', () => {
       (select count(*)::int from webhook_inbox where status = 'done') as done`);
     expect(after).toEqual({ contacts: 50, history: 50, outbox: 50, done: 50 });
   });
+
+  // Two transactions racing to create one contact need two connections: a real PostgreSQL.
+  test.runIf(inject('testDatabase').kind === 'postgres')(
+    'two transactions creating the same contact at once both land, the second folded into the first',
+    async ({ database }) => {
+      const repository = createApplyRepository();
+      const context = {
+        source: 'webhook' as const,
+        userId: 'hubspot:webhook',
+        sessionId: null,
+        quietWhenUnchanged: false,
+      };
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = database.db.transaction(async (tx) => {
+        await applyContactChanges(
+          tx,
+          repository,
+          new Map([['77', [{ kind: 'property', at: T, name: 'email', value: 'a@x.io' }]]]),
+          context,
+        );
+        await held;
+      });
+      // Let the first insert happen, then race a second transaction for the same new contact.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = database.db.transaction((tx) =>
+        applyContactChanges(
+          tx,
+          repository,
+          new Map([['77', [{ kind: 'property', at: T + 1, name: 'phone', value: '+1 555' }]]]),
+          context,
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await first;
+      const [outcome] = await second;
+      expect(outcome?.before.exists).toBe(true);
+      expect((await contactRow(database, '77'))?.data).toEqual({ email: 'a@x.io', phone: '+1 555' });
+    },
+  );
 });

@@ -16,6 +16,11 @@ export interface ChangeContext {
   sessionId: string | null;
   /** Sweeps see every contact: they log and keep history only for what changed. */
   quietWhenUnchanged: boolean;
+  /**
+   * The first full sweep imports the whole portal: dashboards hear of it through the session's progress,
+   * not through a `contact:created` event per contact.
+   */
+  importing?: boolean;
   /** The id of whatever carried a change (an event key), for the property history. */
   sourceIdOf?: (change: ContactChange) => string | null;
 }
@@ -35,6 +40,21 @@ function changedEntries<T>(before: Record<string, T>, after: Record<string, T>):
   for (const [name, value] of Object.entries(after))
     if (!(name in before) || before[name] !== value) changed[name] = value;
   return changed;
+}
+
+function contactRowOf({ before, after, changedProperties, transitions }: ApplyOutcome): ContactRowWrite {
+  return {
+    hubspot_id: after.hubspotId,
+    data_patch: after.erased ? {} : changedEntries(before.data, after.data),
+    versions_patch: after.erased ? {} : changedEntries(before.versions, after.versions),
+    replace: after.erased && !before.erased,
+    archived: after.archived,
+    merged_into: after.mergedInto,
+    lifecycle_version: after.lifecycleVersion,
+    erased: after.erased,
+    sync_status: after.syncStatus,
+    touched: changedProperties.length > 0 || transitions.length > 0,
+  };
 }
 
 const pick = (data: Record<string, string | null>, names: readonly string[]) =>
@@ -96,12 +116,27 @@ export async function applyContactChanges(
   context: ChangeContext,
 ): Promise<ApplyOutcome[]> {
   if (batch.size === 0) return [];
-  const states = await repository.lockContacts(tx, [...batch.keys()]);
-  const outcomes = [...batch].map(([hubspotId, changes]) => {
-    const before = states.get(hubspotId);
-    if (!before) throw new Error(`contact ${hubspotId} was not locked`);
-    return applyChanges(before, changes);
-  });
+  const fold = async (hubspotIds: readonly string[]) => {
+    const states = await repository.lockContacts(tx, hubspotIds);
+    return hubspotIds.map((hubspotId) => {
+      const before = states.get(hubspotId);
+      if (!before) throw new Error(`contact ${hubspotId} was not locked`);
+      return applyChanges(before, batch.get(hubspotId) ?? []);
+    });
+  };
+  let outcomes = await fold([...batch.keys()]);
+  // New contacts are inserted once, in their final state. One that another transaction inserted in the
+  // meantime now has a row (its insert committed before ours could go on): fold its changes into that.
+  const fresh = outcomes.filter((o) => !o.before.exists);
+  const inserted = await repository.insertContacts(
+    tx,
+    fresh.map((o) => contactRowOf(o)),
+  );
+  const raced = fresh.filter((o) => !inserted.has(o.after.hubspotId)).map((o) => o.after.hubspotId);
+  if (raced.length > 0) {
+    const racedSet = new Set(raced);
+    outcomes = [...outcomes.filter((o) => !racedSet.has(o.after.hubspotId)), ...(await fold(raced))];
+  }
 
   const contactRows: ContactRowWrite[] = [];
   const history: HistoryWrite[] = [];
@@ -113,20 +148,7 @@ export async function applyContactChanges(
   for (const outcome of outcomes) {
     const { before, after, changedProperties, transitions, stale } = outcome;
     const visible = changedProperties.length > 0 || transitions.length > 0;
-    if (stateChanged(before, after)) {
-      contactRows.push({
-        hubspot_id: after.hubspotId,
-        data_patch: after.erased ? {} : changedEntries(before.data, after.data),
-        versions_patch: after.erased ? {} : changedEntries(before.versions, after.versions),
-        replace: after.erased && !before.erased,
-        archived: after.archived,
-        merged_into: after.mergedInto,
-        lifecycle_version: after.lifecycleVersion,
-        erased: after.erased,
-        sync_status: after.syncStatus,
-        touched: visible,
-      });
-    }
+    if (before.exists && stateChanged(before, after)) contactRows.push(contactRowOf(outcome));
     // Also on later batches: an event that reached the inbox after the erasure still carries a value.
     if (after.erased) erased.push(after.hubspotId);
 
@@ -196,7 +218,7 @@ export async function applyContactChanges(
         user_id: context.userId,
       });
     }
-    if (visible) outbox.push(...outboxOf(outcome, context.source));
+    if (visible && (before.exists || !context.importing)) outbox.push(...outboxOf(outcome, context.source));
   }
 
   if (!context.quietWhenUnchanged) syncLogs.push(batchSummary(outcomes, context));

@@ -53,22 +53,14 @@ const ids = (list: readonly string[]) =>
 export function createApplyRepository() {
   return {
     /**
-     * Makes sure a row exists for every id, then locks them all (in id order, so two workers never deadlock)
-     * and returns their state. Rows created here start as `pending`: only HubSpot knows their properties.
+     * Locks the rows of these ids that exist (in id order, so two workers never deadlock) and returns their
+     * state; an id without a row comes back as an empty contact, to be inserted with `insertContacts`.
      */
     async lockContacts(
       executor: Executor,
       hubspotIds: readonly string[],
     ): Promise<Map<string, ContactState>> {
       const sorted = [...new Set(hubspotIds)].sort();
-      const created = await query<{ hubspot_id: string }>(
-        executor,
-        sql`insert into contacts (hubspot_id, data, last_sync, sync_status, next_fetch_at)
-          select value, '{}'::jsonb, now(), 'pending', now() from ${ids(sorted)} as v(value) order by value
-          on conflict (hubspot_id) do nothing
-          returning hubspot_id`,
-      );
-      const fresh = new Set(created.map((row) => row.hubspot_id));
       const rows = await query<{
         hubspot_id: string;
         data: Record<string, string | null>;
@@ -86,24 +78,44 @@ export function createApplyRepository() {
           order by hubspot_id
           for update`,
       );
-      return new Map(
-        rows.map((row) => [
-          row.hubspot_id,
-          fresh.has(row.hubspot_id)
-            ? emptyContact(row.hubspot_id)
-            : {
-                hubspotId: row.hubspot_id,
-                exists: true,
-                data: row.data,
-                versions: row.property_versions,
-                archived: row.archived,
-                mergedInto: row.merged_into,
-                lifecycleVersion: Number(row.lifecycle_version),
-                erased: row.erased,
-                syncStatus: row.sync_status ?? 'synced',
-              },
-        ]),
+      const states = new Map(sorted.map((id) => [id, emptyContact(id)]));
+      for (const row of rows) {
+        states.set(row.hubspot_id, {
+          hubspotId: row.hubspot_id,
+          exists: true,
+          data: row.data,
+          versions: row.property_versions,
+          archived: row.archived,
+          mergedInto: row.merged_into,
+          lifecycleVersion: Number(row.lifecycle_version),
+          erased: row.erased,
+          syncStatus: row.sync_status ?? 'synced',
+        });
+      }
+      return states;
+    },
+
+    /**
+     * Inserts contacts seen for the first time, in their final state; returns the ids it inserted. An id
+     * another transaction inserted meanwhile is skipped (and left out of the answer) for the caller to redo.
+     */
+    async insertContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<Set<string>> {
+      if (rows.length === 0) return new Set();
+      const inserted = await query<{ hubspot_id: string }>(
+        executor,
+        sql`insert into contacts (hubspot_id, data, property_versions, archived, archived_at, merged_into,
+            lifecycle_version, erased_at, sync_status, next_fetch_at, last_sync, updated_at)
+          select hubspot_id, data_patch, versions_patch, archived, case when archived then now() end, merged_into,
+            lifecycle_version, case when erased then now() end, sync_status,
+            case when sync_status = 'pending' then now() end, now(), now()
+          from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
+            hubspot_id text, data_patch jsonb, versions_patch jsonb, archived boolean, merged_into text,
+            lifecycle_version bigint, erased boolean, sync_status text)
+          order by hubspot_id
+          on conflict (hubspot_id) do nothing
+          returning hubspot_id`,
       );
+      return new Set(inserted.map((row) => row.hubspot_id));
     },
 
     async updateContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<void> {

@@ -111,6 +111,7 @@ export function createSweeper(deps: SweeperDeps) {
           userId: 'hubspot:sweep',
           sessionId: session.id,
           quietWhenUnchanged: true,
+          importing: context.importing,
         }),
       throwIfStopping() {
         if (stopping)
