@@ -61,7 +61,8 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
     // Supabase's pooler (transaction mode) does not support prepared statements across transactions.
     prepare: !/pooler\.supabase\.com:6543/.test(url),
-    connection: { application_name: 'hubspot-sync' },
+    // Short OLTP statements never repay JIT compilation, which stale statistics on a growing table invite.
+    connection: { application_name: 'hubspot-sync', jit: 'off' },
   });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   return {

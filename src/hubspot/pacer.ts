@@ -60,7 +60,9 @@ export interface PacerOptions {
 export function createPacer(options: PacerOptions) {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
-  const headroom = options.headroom ?? 0.9;
+  // 95% of the advertised limit: close to it (HubSpot counts per app, and a sweep should use what it has)
+  // with a margin for clock jitter between our spacing and HubSpot's rolling window.
+  const headroom = options.headroom ?? 0.95;
   const maxAttempts = options.maxAttempts ?? 5;
   let limit = { max: options.assumedMax ?? 100, intervalMs: options.assumedIntervalMs ?? 10_000 };
   // Whole milliseconds, rounded up: N requests spaced W/N apart could put N + 1 in a window of W.

@@ -17,7 +17,7 @@ function fakeTime() {
 const logger = createLogger({ level: 'silent' });
 
 describe('the HubSpot pacer', () => {
-  test('spaces requests so no rolling window ever holds more than 90% of the limit', async () => {
+  test('spaces requests so no rolling window ever holds more than 95% of the limit', async () => {
     const time = fakeTime();
     const pacer = createPacer({ logger, concurrency: 1, ...time });
     pacer.observe({ max: 190, intervalMs: 10_000, remaining: 189 });
@@ -26,8 +26,8 @@ describe('the HubSpot pacer', () => {
     const busiestWindow = Math.max(
       ...startedAt.map((t) => startedAt.filter((s) => s >= t && s < t + 10_000).length),
     );
-    expect(busiestWindow).toBeLessThanOrEqual(171);
-    expect(busiestWindow).toBeGreaterThanOrEqual(165);
+    expect(busiestWindow).toBeLessThanOrEqual(180);
+    expect(busiestWindow).toBeGreaterThanOrEqual(175);
   });
 
   test('an endpoint that advertises no limit is not paced, until it advertises one again', async () => {
@@ -39,7 +39,7 @@ describe('the HubSpot pacer', () => {
     expect(time.now() - start).toBe(0);
     pacer.observe({ max: 100, intervalMs: 10_000, remaining: 99 });
     for (let i = 0; i < 10; i++) await pacer.run('sweep', async () => {});
-    expect(time.now() - start).toBeGreaterThanOrEqual(9 * 112);
+    expect(time.now() - start).toBeGreaterThanOrEqual(9 * 106);
   });
 
   test('webhook fetch-backs overtake queued sweep requests', async () => {

@@ -174,16 +174,25 @@ export function createApplyRepository() {
     async collapseMergeChains(executor: Executor, hubspotIds: readonly string[]): Promise<void> {
       if (hubspotIds.length === 0) return;
       const list = ids(hubspotIds);
+      // Two statements, each answered from an index; one `or` across both sides would scan the table twice.
       for (let hop = 0; hop < 10; hop++) {
-        const moved = await query<{ hubspot_id: string }>(
+        const followers = await query<{ hubspot_id: string }>(
           executor,
           sql`update contacts c set merged_into = t.merged_into
             from contacts t
-            where c.merged_into = t.hubspot_id and t.merged_into is not null and t.merged_into <> c.hubspot_id
-              and (t.hubspot_id in ${list} or c.hubspot_id in ${list})
+            where t.hubspot_id in ${list} and t.merged_into is not null
+              and c.merged_into = t.hubspot_id and c.hubspot_id <> t.merged_into
             returning c.hubspot_id`,
         );
-        if (moved.length === 0) return;
+        const merged = await query<{ hubspot_id: string }>(
+          executor,
+          sql`update contacts c set merged_into = t.merged_into
+            from contacts t
+            where c.hubspot_id in ${list} and c.merged_into = t.hubspot_id
+              and t.merged_into is not null and t.merged_into <> c.hubspot_id
+            returning c.hubspot_id`,
+        );
+        if (followers.length === 0 && merged.length === 0) return;
       }
     },
 

@@ -19,8 +19,11 @@ export const absorbedIdsOf = (contact: HubSpotContact): string[] =>
   (contact.properties.hs_merged_object_ids ?? '').split(';').filter((id) => id && id !== contact.id);
 
 type Batch = Map<string, ContactChange[]>;
-const add = (batch: Batch, id: string, change: ContactChange) =>
-  batch.set(id, [...(batch.get(id) ?? []), change]);
+function add(batch: Batch, id: string, change: ContactChange): void {
+  const changes = batch.get(id);
+  if (changes) changes.push(change);
+  else batch.set(id, [change]);
+}
 
 /**
  * What a read of live contacts (a list or search page, a batch read) says: each contact exists with these
