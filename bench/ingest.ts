@@ -25,6 +25,7 @@ import {
   signDeliveries,
   WEBHOOK_PATH,
 } from './lib/events.ts';
+import { busyShare, cpuTimes, guardRun, round } from './lib/guard.ts';
 import { type LoadResult, quantile, sendAll } from './lib/http-load.ts';
 import {
   cpuSecondsOf,
@@ -49,47 +50,11 @@ const TARGETS = { ingestVsCeiling: 0.7, p99AckMs: 100, appliedPerSec: 15_000, pe
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.dirname(benchDir);
 const resultsDir = path.join(benchDir, 'results');
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const perSec = (count: number, ms: number) => Math.round(count / (ms / 1000));
 
 if (!Number.isInteger(EVENTS) || EVENTS < BATCH) throw new Error(`BENCH_EVENTS must be ≥ ${BATCH}`);
 
-// ---- cleanup, whatever happens ------------------------------------------------------------------------------
-const cleanups: { label: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const { label, run } of cleanups.reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        console.error(`cleanup (${label}) failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-setTimeout(() => {
-  console.error(`bench/ingest.ts: still running after ${OVERALL_TIMEOUT_MS} ms, giving up`);
-  void cleanup().finally(() => process.exit(1));
-}, OVERALL_TIMEOUT_MS).unref();
-
-/** Share of the machine's CPU time spent busy between two readings of /proc/stat. */
-function cpuTimes(): { busy: number; total: number } {
-  const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
-  const values = fields.map(Number);
-  const total = values.reduce((sum, v) => sum + v, 0);
-  const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { busy: total - idle, total };
-}
-const busyShare = (from: ReturnType<typeof cpuTimes>, to: ReturnType<typeof cpuTimes>) =>
-  round((to.busy - from.busy) / Math.max(1, to.total - from.total), 2);
+const guard = guardRun('bench/ingest.ts', OVERALL_TIMEOUT_MS);
 
 function summarise(load: LoadResult) {
   return {
@@ -210,13 +175,10 @@ async function main() {
 
   // ---- a fresh database -----------------------------------------------------------------------------------
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  cleanups.push({ label: 'admin connection', run: () => admin.end({ timeout: 5 }) });
+  guard.onCleanup('admin connection', () => admin.end({ timeout: 5 }));
   await admin.unsafe(`create database ${dbName}`);
-  cleanups.push({
-    label: `drop database ${dbName}`,
-    run: async () => {
-      await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    },
+  guard.onCleanup(`drop database ${dbName}`, async () => {
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
   });
   const databaseUrl = dbUrlOf(dbName);
 
@@ -241,7 +203,7 @@ async function main() {
       : {}),
   });
   serviceTail.attach(service);
-  cleanups.push({ label: 'service', run: () => stopChild(service) });
+  guard.onCleanup('service', () => stopChild(service));
   let serviceStarted = performance.now();
   await waitReady(`http://127.0.0.1:${servicePort}/readyz`, service, 60_000);
   const serviceStartMs = performance.now() - serviceStarted;
@@ -252,11 +214,11 @@ async function main() {
     PATH: process.env.PATH ?? '',
     BARE_SECRET: SECRET,
   });
-  cleanups.push({ label: 'bare route', run: () => stopChild(bare.child) });
+  guard.onCleanup('bare route', () => stopChild(bare.child));
 
   // ---- the raw insert (ceiling b): a copy of the inbox, same columns, defaults and indexes ----------------------
   const sql = postgres(databaseUrl, { max: SENDERS, onnotice: () => {} });
-  cleanups.push({ label: 'bench connections', run: () => sql.end({ timeout: 5 }) });
+  guard.onCleanup('bench connections', () => sql.end({ timeout: 5 }));
   await sql`create table bench_inbox_copy (like webhook_inbox including all)`;
 
   // ---- traffic, built and serialised before anything is timed ------------------------------------------------
@@ -470,5 +432,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  await guard.cleanup();
 }

@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { busyShare, cpuTimes, guardRun, round } from './lib/guard.ts';
 import type { NaiveResult } from './lib/naive-sdk.ts';
 import {
   cpuSecondsOf,
@@ -58,49 +59,13 @@ const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.dirname(benchDir);
 const resultsDir = path.join(benchDir, 'results');
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const perSec = (count: number, ms: number) => Math.round(count / (ms / 1000));
 const fmt = (value: number) => (Number.isFinite(value) ? value.toLocaleString('en') : String(value));
 
 if (!Number.isInteger(CONTACTS) || CONTACTS < 100) throw new Error('BENCH_CONTACTS must be an integer ≥ 100');
 if (!(RATE_WINDOW_S > WARMUP_S + 5)) throw new Error(`BENCH_RATE_WINDOW_S must be > ${WARMUP_S + 5}`);
 
-// ---- cleanup, whatever happens ------------------------------------------------------------------------------
-const cleanups: { label: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const { label, run } of cleanups.reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        console.error(`cleanup (${label}) failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-setTimeout(() => {
-  console.error(`bench/reconcile.ts: still running after ${OVERALL_TIMEOUT_MS} ms, giving up`);
-  void cleanup().finally(() => process.exit(1));
-}, OVERALL_TIMEOUT_MS).unref();
-
-/** Machine-wide busy and total CPU time (jiffies) from /proc/stat. */
-function cpuTimes(): { busy: number; total: number } {
-  const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
-  const values = fields.map(Number);
-  const total = values.reduce((sum, v) => sum + v, 0);
-  const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { busy: total - idle, total };
-}
-const busyShare = (from: ReturnType<typeof cpuTimes>, to: ReturnType<typeof cpuTimes>) =>
-  round((to.busy - from.busy) / Math.max(1, to.total - from.total), 2);
+const guard = guardRun('bench/reconcile.ts', OVERALL_TIMEOUT_MS);
 
 // ---- the simulator, in its own process ------------------------------------------------------------------------
 interface Sim {
@@ -119,7 +84,7 @@ async function startSim(label: string, contacts: number, rateLimit: string): Pro
     SIM_RATE_LIMIT: rateLimit,
   });
   new OutputTail(label).attach(child);
-  cleanups.push({ label, run: () => stopChild(child) });
+  guard.onCleanup(label, () => stopChild(child));
   function ask<T>(type: string, extra: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -210,7 +175,7 @@ async function startBenchService(label: string, databaseUrl: string, simUrl: str
       }
     }
   });
-  cleanups.push({ label, run: () => stopChild(child) });
+  guard.onCleanup(label, () => stopChild(child));
   await waitReady(`http://127.0.0.1:${port}/readyz`, child, 60_000);
   return {
     child,
@@ -505,16 +470,13 @@ async function main() {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(serverUrl).hostname))
     throw new Error(`the bench only talks to 127.0.0.1; got a database at ${new URL(serverUrl).hostname}`);
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  cleanups.push({ label: 'admin connection', run: () => admin.end({ timeout: 5 }) });
+  guard.onCleanup('admin connection', () => admin.end({ timeout: 5 }));
   const dbNameOf = (suffix: string) => `bench_reconcile_${suffix}_${process.pid}`;
   async function freshDatabase(suffix: string): Promise<string> {
     const name = dbNameOf(suffix);
     await admin.unsafe(`create database ${name}`);
-    cleanups.push({
-      label: `drop database ${name}`,
-      run: async () => {
-        await admin.unsafe(`drop database if exists ${name} with (force)`);
-      },
+    guard.onCleanup(`drop database ${name}`, async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
     });
     return dbUrlOf(name);
   }
@@ -526,7 +488,7 @@ async function main() {
   const dbA = await freshDatabase('a');
   const serviceA = await startBenchService('service a', dbA, simA.url);
   const sqlA = postgres(dbA, { max: 2, onnotice: () => {} });
-  cleanups.push({ label: 'bench connections (a)', run: () => sqlA.end({ timeout: 5 }) });
+  guard.onCleanup('bench connections (a)', () => sqlA.end({ timeout: 5 }));
 
   const simBefore = await simA.stats();
   const cpuA = cpuTimes();
@@ -645,7 +607,7 @@ async function main() {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   new OutputTail('naive').attach(naiveChild);
-  cleanups.push({ label: 'naive', run: () => stopChild(naiveChild) });
+  guard.onCleanup('naive', () => stopChild(naiveChild));
   let naivePeakSampled = 0;
   const naiveSampler = setInterval(() => {
     naivePeakSampled = Math.max(naivePeakSampled, memoryOf(naiveChild.pid)?.peakRssMB ?? 0);
@@ -699,7 +661,7 @@ async function main() {
   const dbB = await freshDatabase('b');
   const serviceB = await startBenchService('service b', dbB, simB.url);
   const sqlB = postgres(dbB, { max: 1, onnotice: () => {} });
-  cleanups.push({ label: 'bench connections (b)', run: () => sqlB.end({ timeout: 5 }) });
+  guard.onCleanup('bench connections (b)', () => sqlB.end({ timeout: 5 }));
   const simBBefore = await simB.stats();
   const cpuB = cpuTimes();
   const serviceCpuB = cpuSecondsOf(serviceB.child.pid);
@@ -925,5 +887,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  await guard.cleanup();
 }
