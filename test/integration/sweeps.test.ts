@@ -50,6 +50,10 @@ describe('reconciliation sweeps against the simulator', () => {
     const session = await sweep(stack, 'full');
     expect(session).toMatchObject({ status: 'completed', mode: 'full', trigger: 'admin' });
     expect(session.recordsCount).toBeGreaterThanOrEqual(2900);
+    // Every value carries the version it was read at (the record's lastmodifieddate).
+    const [unversioned] = await stack.database.rows<{ n: number }>(sql`select count(*)::int as n from contacts
+      where data <> '{}' and not (property_versions ?& array(select jsonb_object_keys(data)))`);
+    expect(unversioned?.n).toBe(0);
     // An import, not a repair: nothing the mirror held was wrong.
     expect(session.progress).toMatchObject({ drift: 0 });
     expect(session.progress.created).toBeGreaterThanOrEqual(2900);
