@@ -25,5 +25,3 @@ export const unauthorized = (message = 'missing or invalid bearer token') =>
 export const forbidden = (message = 'this token may not do that') =>
   new AppError({ code: 'forbidden', status: 403, message });
 export const notFound = (message: string) => new AppError({ code: 'not_found', status: 404, message });
-export const conflict = (message: string) => new AppError({ code: 'conflict', status: 409, message });
-export const unavailable = (message: string) => new AppError({ code: 'unavailable', status: 503, message });

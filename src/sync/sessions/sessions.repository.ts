@@ -17,16 +17,6 @@ export interface SessionCounts {
   errors: number;
 }
 
-export const NO_COUNTS: SessionCounts = {
-  seen: 0,
-  created: 0,
-  updated: 0,
-  archived: 0,
-  unchanged: 0,
-  drift: 0,
-  errors: 0,
-};
-
 export interface SessionRow {
   id: string;
   session_id: string;
