@@ -5,6 +5,17 @@ import type { Database, RawExec } from './client.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+// The shipped migrations never change while the process runs: read them once, not on every readiness probe.
+const shippedByFolder = new Map<string, ReturnType<typeof readMigrationFiles>>();
+function shippedMigrations(migrationsFolder: string) {
+  let shipped = shippedByFolder.get(migrationsFolder);
+  if (!shipped) {
+    shipped = readMigrationFiles({ migrationsFolder });
+    shippedByFolder.set(migrationsFolder, shipped);
+  }
+  return shipped;
+}
+
 // Any fixed 64-bit number; it only has to differ from the other advisory locks the service takes.
 const MIGRATION_LOCK_KEY = 7_262_002_001n;
 
@@ -17,7 +28,7 @@ export async function migrateDatabase(
   database: Database,
   migrationsFolder = MIGRATIONS_FOLDER,
 ): Promise<number> {
-  const migrations = readMigrationFiles({ migrationsFolder });
+  const migrations = shippedMigrations(migrationsFolder);
   return database.withAdvisoryLock(MIGRATION_LOCK_KEY, async (exec) => {
     await exec('create schema if not exists drizzle');
     await exec(
@@ -64,7 +75,7 @@ export async function readMigrationStatus(
   database: Database,
   migrationsFolder = MIGRATIONS_FOLDER,
 ): Promise<MigrationStatus> {
-  const shipped = readMigrationFiles({ migrationsFolder });
+  const shipped = shippedMigrations(migrationsFolder);
   const newest = Math.max(0, ...shipped.map((m) => m.folderMillis));
   const [table] = await database.rows<{ exists: boolean }>(
     sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
