@@ -64,7 +64,7 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
     // Short OLTP statements never repay JIT compilation, which stale statistics on a growing table invite.
     connection: { application_name: 'hubspot-sync', jit: 'off' },
   });
-  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const db = drizzlePostgres({ client: preparingStatements(client), schema }) as unknown as Db;
   return {
     kind: 'postgres',
     db,
@@ -106,6 +106,29 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * Drizzle runs raw `execute()` SQL unprepared, and postgres.js then describes every statement with parameters
+ * before binding it: two round trips and a fresh parse and plan for each webhook delivery. Our statements
+ * are fixed texts with their data in parameters, so preparing them once per connection is safe; a pooler
+ * that cannot keep prepared statements turns `prepare` off for the whole client, which still wins.
+ */
+function preparingStatements(sql: postgres.Sql): postgres.Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe')
+        return (text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(text, params as never, { ...options, prepare: true });
+      if (property === 'begin' || property === 'savepoint')
+        return (...args: unknown[]) => {
+          const work = args.pop() as (inner: postgres.Sql) => unknown;
+          const run = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
+          return run.call(target, ...args, (inner: postgres.Sql) => work(preparingStatements(inner)));
+        };
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
 
 async function createPgliteDatabase(dir: string): Promise<Database> {
