@@ -32,8 +32,18 @@ const stateChanged = (a: ContactState, b: ContactState) =>
   a.lifecycleVersion !== b.lifecycleVersion ||
   a.erased !== b.erased ||
   a.syncStatus !== b.syncStatus ||
-  JSON.stringify(a.versions) !== JSON.stringify(b.versions) ||
-  JSON.stringify(a.data) !== JSON.stringify(b.data);
+  !sameEntries(a.versions, b.versions) ||
+  !sameEntries(a.data, b.data);
+
+function sameEntries<T>(a: Record<string, T>, b: Record<string, T>): boolean {
+  let count = 0;
+  for (const name in a) {
+    if (!(name in b) || a[name] !== b[name]) return false;
+    count++;
+  }
+  for (const _ in b) count--;
+  return count === 0;
+}
 
 function changedEntries<T>(before: Record<string, T>, after: Record<string, T>): Record<string, T> {
   const changed: Record<string, T> = {};
@@ -104,6 +114,16 @@ function batchSummary(outcomes: readonly ApplyOutcome[], context: ChangeContext)
   };
 }
 
+/** The properties a contact's changes read and write; all of them (`null`) for an erasure, which clears every one. */
+function propertiesTouched(changes: readonly ContactChange[]): string[] | null {
+  const names = new Set<string>();
+  for (const change of changes) {
+    if (change.kind === 'property') names.add(change.name);
+    else if (change.kind === 'lifecycle' && change.event === 'erased') return null;
+  }
+  return [...names];
+}
+
 /**
  * The one apply step shared by webhooks, fetch-backs and sweeps: locks the contacts, folds their changes,
  * and writes the contact rows, property history, sync log, audit trail and outbox events in the caller's
@@ -117,7 +137,10 @@ export async function applyContactChanges(
 ): Promise<ApplyOutcome[]> {
   if (batch.size === 0) return [];
   const fold = async (hubspotIds: readonly string[]) => {
-    const states = await repository.lockContacts(tx, hubspotIds);
+    const states = await repository.lockContacts(
+      tx,
+      new Map(hubspotIds.map((id) => [id, propertiesTouched(batch.get(id) ?? [])])),
+    );
     return hubspotIds.map((hubspotId) => {
       const before = states.get(hubspotId);
       if (!before) throw new Error(`contact ${hubspotId} was not locked`);

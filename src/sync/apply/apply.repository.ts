@@ -54,13 +54,19 @@ export function createApplyRepository() {
   return {
     /**
      * Locks the rows of these ids that exist (in id order, so two workers never deadlock) and returns their
-     * state; an id without a row comes back as an empty contact, to be inserted with `insertContacts`.
+     * state, with only the properties asked for (`null`: all of them), since a change reads and writes only
+     * its own; an id without a row comes back as an empty contact, to be inserted with `insertContacts`.
      */
     async lockContacts(
       executor: Executor,
-      hubspotIds: readonly string[],
+      wanted: ReadonlyMap<string, readonly string[] | null>,
     ): Promise<Map<string, ContactState>> {
-      const sorted = [...new Set(hubspotIds)].sort();
+      const sorted = [...wanted.keys()].sort();
+      const asked = sorted.map((hubspot_id) => ({ hubspot_id, names: wanted.get(hubspot_id) ?? null }));
+      const only = (column: string) =>
+        sql.raw(`case when r.names is null then c.${column} else coalesce((
+            select jsonb_object_agg(name, c.${column} -> name) from jsonb_array_elements_text(r.names) as name
+            where c.${column} ? name), '{}') end`);
       const rows = await query<{
         hubspot_id: string;
         data: Record<string, string | null>;
@@ -72,11 +78,13 @@ export function createApplyRepository() {
         sync_status: ContactState['syncStatus'] | null;
       }>(
         executor,
-        sql`select hubspot_id, data, property_versions, archived, merged_into, lifecycle_version,
-            erased_at is not null as erased, sync_status
-          from contacts where hubspot_id in ${ids(sorted)}
-          order by hubspot_id
-          for update`,
+        sql`select c.hubspot_id, ${only('data')} as data, ${only('property_versions')} as property_versions,
+            c.archived, c.merged_into, c.lifecycle_version, c.erased_at is not null as erased, c.sync_status
+          from contacts c
+          join jsonb_to_recordset(${asJson(asked)}::jsonb) as r(hubspot_id text, names jsonb)
+            on c.hubspot_id = r.hubspot_id
+          order by c.hubspot_id
+          for update of c`,
       );
       const states = new Map(sorted.map((id) => [id, emptyContact(id)]));
       for (const row of rows) {
