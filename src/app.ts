@@ -22,6 +22,7 @@ import { createSessionsRepository } from './sync/sessions/sessions.repository.ts
 import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
 import { createSweeper, type Sweeper } from './sync/sweep/sweeper.ts';
 import { syncRoutes } from './sync/sync.routes.ts';
+import type { DeliveryGate } from './webhooks/delivery-gate.ts';
 import { createInboxRepository } from './webhooks/inbox.repository.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 
@@ -35,6 +36,8 @@ export interface AppDeps {
   migrationsFolder?: string;
   /** Called after a webhook delivery added events to the inbox (the local apply worker's wake-up). */
   onWebhookAccepted?: () => void;
+  /** Counts webhook deliveries in flight, for the apply workers to give way to. */
+  deliveryGate?: DeliveryGate;
   /** Starts reconciliation sweeps; without one (no HubSpot connection) sweep requests answer 503. */
   sweeper?: Sweeper;
   /** The HubSpot client, when a connection is configured (its budget is reported in the sync status). */
@@ -104,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       errors,
       clock,
       ...(deps.onWebhookAccepted ? { onAccepted: deps.onWebhookAccepted } : {}),
+      ...(deps.deliveryGate ? { gate: deps.deliveryGate } : {}),
     }),
   );
   await app.register(contactsRoutes({ contacts, audit, guards }));

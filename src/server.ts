@@ -6,6 +6,7 @@ import { createDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createHubSpotClient } from './hubspot/client.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { createDeliveryGate } from './webhooks/delivery-gate.ts';
 import { createWorkers } from './workers.ts';
 
 // The process: configuration, logger, database, listen, graceful shutdown. Everything else is in app.ts.
@@ -51,13 +52,15 @@ const hubspot = accessToken
     })
   : undefined;
 if (!hubspot) logger.warn('no HubSpot access token configured: new contacts stay pending until one is');
-const workers = createWorkers({ config, database, logger, hubspot });
+const deliveryGate = createDeliveryGate();
+const workers = createWorkers({ config, database, logger, hubspot, deliveryGate });
 const app = await buildApp({
   config,
   logger,
   database,
   adminToken,
   onWebhookAccepted: workers.onWebhookAccepted,
+  deliveryGate,
   sweeper: workers.sweeper,
   hubspot,
 });

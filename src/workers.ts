@@ -12,6 +12,7 @@ import { createSessionsRepository } from './sync/sessions/sessions.repository.ts
 import { createSweepScheduler } from './sync/sweep/scheduler.ts';
 import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
 import { createSweeper } from './sync/sweep/sweeper.ts';
+import type { DeliveryGate } from './webhooks/delivery-gate.ts';
 import { createInboxRepository, INBOX_CHANNEL } from './webhooks/inbox.repository.ts';
 
 export interface WorkersDeps {
@@ -21,9 +22,19 @@ export interface WorkersDeps {
   /** Absent when no HubSpot connection is configured: contacts then wait as `pending` for one. */
   hubspot?: HubSpotClient | undefined;
   applyBatchSize?: number;
+  /** Apply loops per instance, each on its own slice of the contacts (PGlite, with one connection: 1). */
+  applyShards?: number;
+  /** While webhook deliveries are in flight, applying waits for them (up to `APPLY_MAX_DEFER_MS`). */
+  deliveryGate?: DeliveryGate;
   /** Off in tests that start sweeps themselves. */
   schedule?: boolean;
 }
+
+/**
+ * How long an apply batch may wait for a quiet moment between webhook deliveries. When deliveries saturate
+ * the service, batches run at most this often, so acknowledgements stay fast and the backlog still drains.
+ */
+const APPLY_MAX_DEFER_MS = 10_000;
 
 /**
  * The background work of one instance: applying the webhook inbox as soon as events land (woken by NOTIFY
@@ -36,6 +47,8 @@ export function createWorkers({
   logger,
   hubspot,
   applyBatchSize = 10_000,
+  applyShards = 2,
+  deliveryGate,
   schedule = true,
 }: WorkersDeps) {
   const errors = createErrorsRepository({ db: database.db });
@@ -67,17 +80,25 @@ export function createWorkers({
         wakeEveryMs: 2_000,
       })
     : undefined;
-  const applyLoop = createDrainLoop({
-    step: async () => {
-      const applied = await applier.applyNext(applyBatchSize);
-      if (applied > 0) fetchLoop?.wake();
-      return applied;
-    },
-    logger: logger.child({ worker: 'apply' }),
-    // One batch at a time per instance: a second one would mostly wait on the same contacts' row locks, and
-    // large batches already keep PostgreSQL busy. Other instances share the inbox through SKIP LOCKED.
-    concurrency: 1,
-  });
+  // One loop per shard of the contacts: each batch is PostgreSQL round trips and writes with JavaScript in
+  // between, so a second loop keeps both sides busy. Shards never share a contact, so they never wait on each
+  // other's row locks; merges, which span shards, run between them (the first loop takes them).
+  const shards = database.kind === 'postgres' ? applyShards : 1;
+  const applyLoops = Array.from({ length: shards }, (_, index) =>
+    createDrainLoop({
+      step: async () => {
+        await deliveryGate?.quiet(APPLY_MAX_DEFER_MS);
+        const merged = index === 0 ? await applier.applyMerges(applyBatchSize) : 0;
+        const applied = merged + (await applier.applyNext(applyBatchSize, { index, count: shards }));
+        if (applied > 0) fetchLoop?.wake();
+        return applied;
+      },
+      logger: logger.child({ worker: 'apply', shard: index }),
+    }),
+  );
+  const wakeApply = () => {
+    for (const loop of applyLoops) loop.wake();
+  };
   let announcing: NodeJS.Timeout | undefined;
   const sessions = createSessionsRepository();
   const sweeper = createSweeper({
@@ -104,7 +125,7 @@ export function createWorkers({
   let unlisten: (() => Promise<void>) | undefined;
 
   return {
-    apply: applyLoop,
+    wakeApply,
     fetch: fetchLoop,
     sweeper,
     /**
@@ -112,7 +133,7 @@ export function createWorkers({
      * with one NOTIFY per short burst of deliveries rather than one per delivery.
      */
     onWebhookAccepted(): void {
-      applyLoop.wake();
+      wakeApply();
       if (database.kind !== 'postgres' || announcing) return;
       announcing = setTimeout(() => {
         announcing = undefined;
@@ -123,20 +144,20 @@ export function createWorkers({
     },
     async start() {
       // Some poolers (Supabase's transaction mode) cannot LISTEN: the apply loop's timer then finds new events.
-      unlisten = await database.listen(INBOX_CHANNEL, applyLoop.wake).catch((error) => {
+      unlisten = await database.listen(INBOX_CHANNEL, wakeApply).catch((error) => {
         logger.warn(
           { err: error },
           'cannot LISTEN for new webhook events; other instances are found every 5 s',
         );
         return undefined;
       });
-      applyLoop.start();
+      for (const loop of applyLoops) loop.start();
       fetchLoop?.start();
       await scheduler?.start();
     },
     /** Resolves once the inbox is applied and no fetch is due (for tests, benchmarks and the demo). */
     async settled() {
-      await applyLoop.drained();
+      for (const loop of applyLoops) await loop.drained();
       await fetchLoop?.drained();
     },
     async stop() {
@@ -144,7 +165,7 @@ export function createWorkers({
       scheduler?.stop();
       await sweeper.stop();
       await unlisten?.().catch(() => {});
-      await applyLoop.stop();
+      await Promise.all(applyLoops.map((loop) => loop.stop()));
       await fetchLoop?.stop();
     },
   };

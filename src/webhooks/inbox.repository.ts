@@ -4,6 +4,18 @@ import type { WebhookEvent } from '../hubspot/webhook-events.ts';
 
 export const INBOX_CHANNEL = 'webhook_inbox';
 
+/** One of `count` disjoint slices of the contacts. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export interface ClaimScope {
+  onlyIds?: readonly number[];
+  shard?: Shard;
+  merges?: boolean;
+}
+
 export interface ClaimedEvent {
   id: number;
   payload: WebhookEvent;
@@ -12,6 +24,15 @@ export interface ClaimedEvent {
 
 /** After this many failed applies an event is parked for a person to look at and replay. */
 export const MAX_APPLY_ATTEMPTS = 5;
+
+function restrictTo(scope: ClaimScope) {
+  if (scope.onlyIds)
+    return sql`and id in (select value::bigint from jsonb_array_elements_text(${asJson(scope.onlyIds)}::jsonb))`;
+  if (scope.merges) return sql`and subscription_type = 'contact.merge'`;
+  if (scope.shard)
+    return sql`and object_id % ${scope.shard.count} = ${scope.shard.index} and subscription_type <> 'contact.merge'`;
+  return sql``;
+}
 
 export function createInboxRepository() {
   return {
@@ -44,11 +65,13 @@ export function createInboxRepository() {
       await executor.execute(sql`select pg_notify(${INBOX_CHANNEL}, '')`);
     },
 
-    /** Takes up to `limit` due events no other worker holds; they stay locked until the transaction ends. */
-    async claim(executor: Executor, limit: number, onlyIds?: readonly number[]): Promise<ClaimedEvent[]> {
-      const restrict = onlyIds
-        ? sql`and id in (select value::bigint from jsonb_array_elements_text(${asJson(onlyIds)}::jsonb))`
-        : sql``;
+    /**
+     * Takes up to `limit` due events no other worker holds; they stay locked until the transaction ends.
+     * `shard`: only that shard's contacts (by object id), merges left out, since a merge touches contacts of
+     * other shards. `merges`: only merge events. `onlyIds`: those events.
+     */
+    async claim(executor: Executor, limit: number, scope: ClaimScope = {}): Promise<ClaimedEvent[]> {
+      const restrict = restrictTo(scope);
       // With a backlog and stale statistics (a burst lands faster than autovacuum analyzes), PostgreSQL
       // would bitmap-scan every pending row and sort them all to take the first few: keep it on the index.
       await executor.execute(sql`set local enable_bitmapscan = off`);
@@ -62,6 +85,16 @@ export function createInboxRepository() {
       );
       await executor.execute(sql`set local enable_bitmapscan = on`);
       return rows.map((row) => ({ id: Number(row.id), payload: row.payload, attempts: row.attempts }));
+    },
+
+    /** Whether any event in `scope` is due (one index probe). */
+    async anyDue(executor: Executor, scope: ClaimScope): Promise<boolean> {
+      const [row] = await query<{ due: boolean }>(
+        executor,
+        sql`select exists (select 1 from webhook_inbox
+          where status = 'pending' and next_attempt_at <= now() ${restrictTo(scope)}) as due`,
+      );
+      return row?.due ?? false;
     },
 
     async markDone(executor: Executor, ids: readonly number[]): Promise<void> {

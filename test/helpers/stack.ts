@@ -13,6 +13,7 @@ import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts'
 import { createSessionsRepository } from '../../src/sync/sessions/sessions.repository.ts';
 import { createSweepRepository } from '../../src/sync/sweep/sweep.repository.ts';
 import { createSweeper } from '../../src/sync/sweep/sweeper.ts';
+import { createDeliveryGate } from '../../src/webhooks/delivery-gate.ts';
 import { createWorkers, type Workers } from '../../src/workers.ts';
 import { createScratchDatabase } from './database.ts';
 
@@ -61,13 +62,22 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     // Search sends no rate-limit headers; the simulator's search limit is off unless a test sets one.
     searchPacer: createPacer({ logger, concurrency: 1, assumedMax: 50, assumedIntervalMs: 1000 }),
   });
-  const workers = createWorkers({ config, database, logger, hubspot: hubspotClient, schedule: false });
+  const deliveryGate = createDeliveryGate();
+  const workers = createWorkers({
+    config,
+    database,
+    logger,
+    hubspot: hubspotClient,
+    deliveryGate,
+    schedule: false,
+  });
   const app = await buildApp({
     config,
     logger,
     database,
     adminToken: STACK_ADMIN_TOKEN,
     onWebhookAccepted: workers.onWebhookAccepted,
+    deliveryGate,
     sweeper: workers.sweeper,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -92,7 +102,7 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
       for (let i = 0; i < 200; i++) {
         await workers.settled();
         if (!(await busy())) return;
-        workers.apply.wake();
+        workers.wakeApply();
         workers.fetch?.wake();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

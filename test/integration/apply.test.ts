@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, inject } from 'vitest';
 import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
 import { applyContactChanges } from '../../src/sync/apply/apply-changes.ts';
-import { dbTest as test } from '../helpers/database.ts';
+import { createScratchDatabase, dbTest as test } from '../helpers/database.ts';
 import { contactRow, webhookPipeline } from '../helpers/pipeline.ts';
 import { hubspotEvent } from '../helpers/webhooks.ts';
 
@@ -270,6 +270,69 @@ describe('applying webhook events', () => {
       const [outcome] = await second;
       expect(outcome?.before.exists).toBe(true);
       expect((await contactRow(database, '77'))?.data).toEqual({ email: 'a@x.io', phone: '+1 555' });
+    },
+  );
+  // Shards run on separate connections at once: a real PostgreSQL.
+  test.runIf(inject('testDatabase').kind === 'postgres')(
+    'shard loops and the merge step running at once end where one loop does, without waiting on each other',
+    async ({ database }) => {
+      // A random history with merge chains across shards, new survivors, deletions and restores.
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return Math.floor((seed / 2 ** 31) * n);
+      };
+      const events = Array.from({ length: 3_000 }, (_, i) => {
+        const objectId = 1 + random(200);
+        const at = T + random(100_000) * 10 + (i % 10);
+        const roll = random(100);
+        if (roll < 4) {
+          const loser = 1 + random(200);
+          return hubspotEvent({
+            subscriptionType: 'contact.merge',
+            objectId,
+            occurredAt: at,
+            primaryObjectId: objectId,
+            mergedObjectIds: loser === objectId ? [] : [loser],
+            ...(random(2) === 0 ? { newObjectId: 500 + random(50) } : {}),
+          });
+        }
+        if (roll < 8) return hubspotEvent({ subscriptionType: 'contact.deletion', objectId, occurredAt: at });
+        if (roll < 12) return hubspotEvent({ subscriptionType: 'contact.restore', objectId, occurredAt: at });
+        return change(objectId, at, random(2) ? 'email' : 'firstname', `v${random(1_000)}`);
+      });
+      const reference = await createScratchDatabase();
+      const serial = await reference.open();
+      try {
+        const one = webhookPipeline(serial);
+        await one.receive(events);
+        await one.applyAll(100);
+
+        const sharded = webhookPipeline(database);
+        await sharded.receive(events);
+        const count = 3;
+        await Promise.all(
+          Array.from({ length: count }, async (_, index) => {
+            for (;;) {
+              const merged = index === 0 ? await sharded.applier.applyMerges(50) : 0;
+              if (merged + (await sharded.applier.applyNext(50, { index, count })) === 0) return;
+            }
+          }),
+        );
+
+        const state = sql`select hubspot_id, data, property_versions, archived, merged_into, lifecycle_version
+          from contacts order by hubspot_id`;
+        const expected = await serial.rows(state);
+        expect(expected.length).toBeGreaterThan(200);
+        expect(await database.rows(state)).toEqual(expected);
+        const [inbox] = await database.rows<{ done: number; errors: number }>(sql`select
+          (select count(*)::int from webhook_inbox where status = 'done') as done,
+          (select count(*)::int from error_logs) as errors`);
+        expect(inbox).toEqual({ done: events.length, errors: 0 });
+      } finally {
+        await serial.close();
+        await reference.drop();
+      }
     },
   );
 });

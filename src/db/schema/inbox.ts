@@ -56,6 +56,10 @@ export const webhookInbox = pgTable(
     ),
     check('webhook_inbox_status_check', sql`${t.status} IN ('pending', 'done', 'parked')`),
     index('idx_webhook_inbox_pending').on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
+    // Merges touch several contacts, so they are applied apart from the per-shard batches: this finds them.
+    index('idx_webhook_inbox_pending_merges')
+      .on(t.nextAttemptAt, t.id)
+      .where(sql`${t.status} = 'pending' and ${t.subscriptionType} = 'contact.merge'`),
     index('idx_webhook_inbox_object').on(t.objectId),
     index('idx_webhook_inbox_processed_at').on(t.processedAt).where(sql`${t.status} = 'done'`),
     pgPolicy('webhook_inbox_owner_all', ownerFullAccess),

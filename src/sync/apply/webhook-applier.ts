@@ -1,10 +1,11 @@
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import type { Executor } from '../../db/query.ts';
 import type { ErrorsRepository } from '../../errors/errors.repository.ts';
 import { describeError } from '../../errors/sanitize.ts';
 import type { WebhookEvent } from '../../hubspot/webhook-events.ts';
 import type { Logger } from '../../logger.ts';
-import type { ClaimedEvent, InboxRepository } from '../../webhooks/inbox.repository.ts';
+import type { ClaimedEvent, ClaimScope, InboxRepository, Shard } from '../../webhooks/inbox.repository.ts';
 import type { ApplyRepository } from './apply.repository.ts';
 import { applyContactChanges } from './apply-changes.ts';
 import type { ContactChange } from './contact-state.ts';
@@ -40,6 +41,21 @@ function isTransient(error: unknown): boolean {
 
 const eventKey = (event: WebhookEvent) => `${event.subscriptionId}:${event.eventId}`;
 
+/**
+ * Shard batches touch only their own contacts, so any number run at once (shared); a merge batch touches
+ * contacts of every shard, so it runs alone (exclusive), on every instance. Without it two shards could each
+ * insert a contact the other then waits on, and deadlock.
+ */
+const APPLY_BARRIER_KEY = 7_262_002_003n;
+
+async function holdBarrier(tx: Executor, scope: ClaimScope): Promise<void> {
+  await tx.execute(
+    scope.shard
+      ? sql`select pg_advisory_xact_lock_shared(${APPLY_BARRIER_KEY})`
+      : sql`select pg_advisory_xact_lock(${APPLY_BARRIER_KEY})`,
+  );
+}
+
 export function createWebhookApplier({ database, inbox, apply, errors, logger }: WebhookApplierDeps) {
   async function applyClaimed(tx: Executor, claimed: readonly ClaimedEvent[]): Promise<void> {
     const batch = new Map<string, ContactChange[]>();
@@ -66,17 +82,19 @@ export function createWebhookApplier({ database, inbox, apply, errors, logger }:
   }
 
   /** Applies one contact's events alone; a failure is logged, counted and backed off without touching others. */
-  async function applyGroup(ids: readonly number[]): Promise<void> {
+  async function applyGroup(ids: readonly number[], scope: ClaimScope): Promise<void> {
+    const only = { ...scope, onlyIds: ids };
     try {
       await database.db.transaction(async (tx) => {
-        const claimed = await inbox.claim(tx, ids.length, ids);
+        await holdBarrier(tx, only);
+        const claimed = await inbox.claim(tx, ids.length, only);
         if (claimed.length > 0) await applyClaimed(tx, claimed);
       });
     } catch (error) {
       if (isTransient(error)) throw error;
       const described = describeError(error);
       await database.db.transaction(async (tx) => {
-        const [events] = await Promise.all([inbox.claim(tx, ids.length, ids)]);
+        const events = await inbox.claim(tx, ids.length, only);
         const entry = await errors.record({
           errorType: 'webhook.apply_failed',
           errorMessage: described.message,
@@ -89,29 +107,38 @@ export function createWebhookApplier({ database, inbox, apply, errors, logger }:
     }
   }
 
-  return {
-    /**
-     * Claims up to `limit` due events and applies them in one transaction. If the batch fails, its events are
-     * retried contact by contact, so one poison event holds back only its own contact. Returns how many events
-     * were claimed (0: nothing was due).
-     */
-    async applyNext(limit: number): Promise<number> {
-      let claimed: ClaimedEvent[] = [];
-      try {
-        return await database.db.transaction(async (tx) => {
-          claimed = await inbox.claim(tx, limit);
-          if (claimed.length > 0) await applyClaimed(tx, claimed);
-          return claimed.length;
-        });
-      } catch (error) {
-        if (isTransient(error) || claimed.length === 0) throw error;
-        logger.warn({ err: error, events: claimed.length }, 'batch failed; applying its contacts one by one');
-        const groups = new Map<number, number[]>();
-        for (const { id, payload } of claimed)
-          groups.set(payload.objectId, [...(groups.get(payload.objectId) ?? []), id]);
-        for (const ids of groups.values()) await applyGroup(ids);
+  /**
+   * Claims up to `limit` due events in `scope` and applies them in one transaction. If the batch fails, its
+   * events are retried contact by contact, so one poison event holds back only its own contact. Returns how
+   * many events were claimed (0: nothing was due).
+   */
+  async function applyNext(limit: number, scope: ClaimScope): Promise<number> {
+    let claimed: ClaimedEvent[] = [];
+    try {
+      return await database.db.transaction(async (tx) => {
+        await holdBarrier(tx, scope);
+        claimed = await inbox.claim(tx, limit, scope);
+        if (claimed.length > 0) await applyClaimed(tx, claimed);
         return claimed.length;
-      }
+      });
+    } catch (error) {
+      if (isTransient(error) || claimed.length === 0) throw error;
+      logger.warn({ err: error, events: claimed.length }, 'batch failed; applying its contacts one by one');
+      const groups = new Map<number, number[]>();
+      for (const { id, payload } of claimed)
+        groups.set(payload.objectId, [...(groups.get(payload.objectId) ?? []), id]);
+      for (const ids of groups.values()) await applyGroup(ids, scope);
+      return claimed.length;
+    }
+  }
+
+  return {
+    /** Any due events (the whole inbox), or only those of `shard`'s contacts, merges excepted. */
+    applyNext: (limit: number, shard?: Shard) => applyNext(limit, shard ? { shard } : {}),
+    /** Due merge events, run while no shard batch is (checked first, so an inbox without merges costs one probe). */
+    async applyMerges(limit: number): Promise<number> {
+      if (!(await inbox.anyDue(database.db, { merges: true }))) return 0;
+      return applyNext(limit, { merges: true });
     },
   };
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "idx_webhook_inbox_pending_merges" ON "webhook_inbox" USING btree ("next_attempt_at","id") WHERE "webhook_inbox"."status" = 'pending' and "webhook_inbox"."subscription_type" = 'contact.merge';

@@ -1,0 +1,60 @@
+import { describe, expect, test, vi } from 'vitest';
+import { createDeliveryGate } from '../../src/webhooks/delivery-gate.ts';
+
+describe('the delivery gate', () => {
+  test('is quiet at once when no delivery has been seen', async () => {
+    const gate = createDeliveryGate({ quietMs: 50 });
+    await expect(gate.quiet(10_000)).resolves.toBeUndefined();
+  });
+
+  test('opens only once no delivery has been in flight for the quiet period', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const gate = createDeliveryGate({ quietMs: 50, now: () => clock });
+      const first = gate.enter();
+      const second = gate.enter();
+      let opened = false;
+      void gate.quiet(10_000).then(() => {
+        opened = true;
+      });
+      first();
+      clock = 100;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(opened).toBe(false);
+      second();
+      clock = 130;
+      await vi.advanceTimersByTimeAsync(30);
+      expect(opened).toBe(false);
+      // A new delivery inside the quiet period starts it again.
+      const third = gate.enter();
+      third();
+      clock = 160;
+      await vi.advanceTimersByTimeAsync(30);
+      expect(opened).toBe(false);
+      clock = 220;
+      await vi.advanceTimersByTimeAsync(60);
+      expect(opened).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('gives way after the longest wait even if deliveries never stop', async () => {
+    vi.useFakeTimers();
+    try {
+      const gate = createDeliveryGate({ quietMs: 50, now: () => 0 });
+      gate.enter();
+      let opened = false;
+      void gate.quiet(1_000).then(() => {
+        opened = true;
+      });
+      await vi.advanceTimersByTimeAsync(999);
+      expect(opened).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(opened).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
