@@ -12,6 +12,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -272,7 +273,8 @@ async function main() {
   );
   const load = await sendAll({ port: servicePort, deliveries, concurrency: SENDERS, signedUrl: serviceUrl });
   sendingDone = true;
-  const ingestBusy = busyShare(cpu, cpuTimes());
+  const cpuAtIngestEnd = cpuTimes();
+  const ingestBusy = busyShare(cpu, cpuAtIngestEnd);
   const ingestCpuS = cpuSecondsOf(service.pid) - serviceCpu;
   const [atIngestEnd] = await sql<{ pending: number }[]>`
     select count(*)::int as pending from webhook_inbox where status = 'pending'`;
@@ -281,7 +283,8 @@ async function main() {
       `${atIngestEnd?.pending ?? 0} still pending when the last delivery was answered`,
   );
   const applied = await watching;
-  const totalBusy = busyShare(cpu, cpuTimes());
+  const cpuAtDrained = cpuTimes();
+  const totalBusy = busyShare(cpu, cpuAtDrained);
   const totalCpuS = cpuSecondsOf(service.pid) - serviceCpu;
   const [inbox] = await sql<{ total: number; done: number; pending: number; parked: number }[]>`
     select count(*)::int as total,
@@ -315,6 +318,21 @@ async function main() {
   const appliedPerSec = perSec(inbox?.done ?? 0, applied.drainedMs);
   const drainAfterIngestMs = applied.drainedMs - load.ms;
   const peakRssMB = serviceMemory?.peakRssMB ?? Number.NaN;
+  // What each event costs the whole machine (service, PostgreSQL, load generator), in CPU time: whatever the
+  // scheduling, applying N events end to end takes at least N × (ingest + apply) ÷ cores seconds.
+  const cores = availableParallelism();
+  const pendingAtEnd = atIngestEnd?.pending ?? 0;
+  const cpuMsPer1k = {
+    ingest: round(((cpuAtIngestEnd.busy - cpu.busy) * 10) / (EVENTS / 1000), 1),
+    apply:
+      pendingAtEnd > 0
+        ? round(((cpuAtDrained.busy - cpuAtIngestEnd.busy) * 10) / (pendingAtEnd / 1000), 1)
+        : null,
+  };
+  const endToEndBound =
+    cpuMsPer1k.apply === null
+      ? null
+      : Math.round((cores * 1_000_000) / (cpuMsPer1k.ingest + cpuMsPer1k.apply));
   const targets = {
     ingestVsLowerCeiling: {
       value: round(ingest.eventsPerSec / lowerCeiling, 2),
@@ -389,6 +407,7 @@ async function main() {
       ingestVsLowerCeiling: round(ingest.eventsPerSec / lowerCeiling, 2),
       appliedVsIngest: round(appliedPerSec / ingest.eventsPerSec, 2),
     },
+    cpu: { cores, msPer1kEvents: cpuMsPer1k, endToEndBoundEventsPerSec: endToEndBound },
     targets,
     benchMs: round(performance.now() - benchStarted),
     node: process.version,
@@ -410,6 +429,7 @@ async function main() {
     `| ceiling: raw postgres.js insert, 10 conns × 100 rows | ${insertCeiling.toLocaleString('en')} events/s (rounds ${before.rawInsert.eventsPerSec.toLocaleString('en')} / ${after.rawInsert.eventsPerSec.toLocaleString('en')}) | |`,
     `| ingest ÷ bare route / ÷ raw insert | ${result.ratios.ingestVsBareRoute} / ${result.ratios.ingestVsRawInsert} | |`,
     `| apply alone (backlog at last ack ÷ time to drain it) | ${result.service.applied.backlogEventsPerSec.toLocaleString('en')} events/s | |`,
+    `| machine CPU per 1,000 events: ingest / apply | ${cpuMsPer1k.ingest} ms / ${cpuMsPer1k.apply ?? '?'} ms, so end to end cannot beat ${endToEndBound?.toLocaleString('en') ?? '?'} events/s on ${cores} cores | |`,
     `| service CPU during ingest / whole run | ${round(ingestCpuS, 1)} s / ${round(totalCpuS, 1)} s (machine busy ${Math.round(ingestBusy * 100)}% / ${Math.round(totalBusy * 100)}%) | |`,
     `| bench wall time | ${round(result.benchMs / 1000, 1)} s | |`,
   ];
