@@ -139,7 +139,13 @@ export async function applyContactChanges(
   const fold = async (hubspotIds: readonly string[]) => {
     const states = await repository.lockContacts(
       tx,
-      new Map(hubspotIds.map((id) => [id, propertiesTouched(batch.get(id) ?? [])])),
+      // Sweeps and fetches bring whole records: reading every property is cheaper than picking them.
+      new Map(
+        hubspotIds.map((id) => [
+          id,
+          context.source === 'webhook' ? propertiesTouched(batch.get(id) ?? []) : null,
+        ]),
+      ),
     );
     return hubspotIds.map((hubspotId) => {
       const before = states.get(hubspotId);
