@@ -13,6 +13,12 @@ export interface FullCheckpoint {
   phase: 'live' | 'archived' | 'missing';
   /** The list cursor within the phase, or (missing phase) the last id checked. */
   after: string | null;
+  /**
+   * When the pass began (database clock). Only contacts created before it can be missing from HubSpot's lists,
+   * so only those are recorded as seen: an initial import records nothing. Absent in passes begun before
+   * this was kept, which record every contact.
+   */
+  heldBefore?: string;
 }
 
 export const newFullCheckpoint = (): FullCheckpoint => ({
@@ -66,8 +72,10 @@ async function* listedPages(hubspot: HubSpotClient, properties: readonly string[
 // Pages read ahead of the one being written: 10 pages, 1,000 contacts, a few hundred KB.
 const READ_AHEAD = 10;
 
-export async function runFullSweep(context: SweepContext, start: FullCheckpoint): Promise<void> {
+export async function runFullSweep(context: SweepContext, resumed: FullCheckpoint): Promise<void> {
   const { database, hubspot, sweeps, sessions, session, properties } = context;
+  const beginning = resumed.phase === 'live' && resumed.after === null && !resumed.heldBefore;
+  const start = beginning ? { ...resumed, heldBefore: await sweeps.databaseNow(database.db) } : resumed;
   let checkpoint = start;
 
   for await (const pages of prefetched(listedPages(hubspot, properties, start), READ_AHEAD)) {
@@ -81,7 +89,12 @@ export async function runFullSweep(context: SweepContext, start: FullCheckpoint)
     const ids = pages.flatMap((page) => page.contacts.map((contact) => contact.id));
     await database.db.transaction(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
-      await sweeps.markSeen(tx, checkpoint.passId, ids);
+      const held = new Set(outcomes.filter((o) => o.before.exists).map((o) => o.after.hubspotId));
+      await sweeps.markSeen(
+        tx,
+        checkpoint.passId,
+        checkpoint.heldBefore ? ids.filter((id) => held.has(id)) : ids,
+      );
       await sessions.progress(
         tx,
         session.id,
@@ -92,13 +105,19 @@ export async function runFullSweep(context: SweepContext, start: FullCheckpoint)
     checkpoint = last.next;
   }
 
-  const { unseen, live } = await sweeps.countUnseen(database.db, checkpoint.passId);
+  const { unseen, live } = await sweeps.countUnseen(database.db, checkpoint.passId, checkpoint.heldBefore);
   if (unseen > Math.max(ARCHIVE_FLOOR, live * context.maxArchiveShare) && !context.allowMassArchive) {
     throw massArchiveRefused(unseen, live);
   }
   for (;;) {
     context.throwIfStopping();
-    const ids = await sweeps.unseen(database.db, checkpoint.passId, checkpoint.after ?? '', BATCH_READ_LIMIT);
+    const ids = await sweeps.unseen(
+      database.db,
+      checkpoint.passId,
+      checkpoint.after ?? '',
+      BATCH_READ_LIMIT,
+      checkpoint.heldBefore,
+    );
     if (ids.length === 0) break;
     // Not listed, but maybe merged into a survivor (reading the id returns it) or created since the pass.
     const read = await hubspot.batchReadContacts(ids, properties, 'sweep');

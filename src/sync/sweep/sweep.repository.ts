@@ -4,6 +4,9 @@ import { asJson, type Executor, query } from '../../db/query.ts';
 const idList = (ids: readonly string[]) =>
   sql`(select value from jsonb_array_elements_text(${asJson(ids)}::jsonb))`;
 
+const heldBeforeClause = (heldBefore: string | undefined) =>
+  heldBefore ? sql`coalesce(c.created_at, '-infinity') < ${heldBefore}::timestamptz` : sql`true`;
+
 /** Storage a sweep needs beyond the apply step: which ids a pass saw, what the mirror holds, the watermark. */
 export function createSweepRepository() {
   return {
@@ -13,26 +16,45 @@ export function createSweepRepository() {
         select ${passId}::uuid, value from ${idList(hubspotIds)} as v(value) on conflict do nothing`);
     },
 
-    /** Live contacts in the mirror that the pass never saw in HubSpot, in id order after `afterId`. */
-    async unseen(executor: Executor, passId: string, afterId: string, limit: number): Promise<string[]> {
+    async databaseNow(executor: Executor): Promise<string> {
+      const [row] = await query<{ now: string }>(executor, sql`select now()::text as now`);
+      if (!row) throw new Error('the database did not tell its time');
+      return row.now;
+    },
+
+    /**
+     * Live contacts in the mirror (created before `heldBefore`, when given) that the pass never saw in HubSpot,
+     * in id order after `afterId`.
+     */
+    async unseen(
+      executor: Executor,
+      passId: string,
+      afterId: string,
+      limit: number,
+      heldBefore?: string,
+    ): Promise<string[]> {
       const rows = await query<{ hubspot_id: string }>(
         executor,
         sql`select c.hubspot_id from contacts c
-          where not c.archived and c.hubspot_id > ${afterId}
+          where not c.archived and c.hubspot_id > ${afterId} and ${heldBeforeClause(heldBefore)}
             and not exists (select 1 from sweep_seen s where s.pass_id = ${passId}::uuid and s.hubspot_id = c.hubspot_id)
           order by c.hubspot_id limit ${limit}`,
       );
       return rows.map((row) => row.hubspot_id);
     },
 
-    async countUnseen(executor: Executor, passId: string): Promise<{ unseen: number; live: number }> {
+    async countUnseen(
+      executor: Executor,
+      passId: string,
+      heldBefore?: string,
+    ): Promise<{ unseen: number; live: number }> {
       const [row] = await query<{ unseen: number; live: number }>(
         executor,
         sql`select
             count(*) filter (where not exists (
               select 1 from sweep_seen s where s.pass_id = ${passId}::uuid and s.hubspot_id = c.hubspot_id))::int as unseen,
             count(*)::int as live
-          from contacts c where not c.archived`,
+          from contacts c where not c.archived and ${heldBeforeClause(heldBefore)}`,
       );
       return { unseen: row?.unseen ?? 0, live: row?.live ?? 0 };
     },
