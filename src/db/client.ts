@@ -62,7 +62,9 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
     // Supabase's pooler (transaction mode) does not support prepared statements across transactions.
     prepare: !/pooler\.supabase\.com:6543/.test(url),
     // Short OLTP statements never repay JIT compilation, which stale statistics on a growing table invite.
-    connection: { application_name: 'hubspot-sync', jit: 'off' },
+    // Statements are prepared, but planned afresh each time: a generic plan made while a table was empty
+    // (a first import) would keep scanning it whole once it holds a million rows.
+    connection: { application_name: 'hubspot-sync', jit: 'off', plan_cache_mode: 'force_custom_plan' },
   });
   const db = drizzlePostgres({ client: preparingStatements(client), schema }) as unknown as Db;
   return {
