@@ -34,7 +34,7 @@ export interface AppDeps {
   adminToken: string;
   clock?: Clock;
   migrationsFolder?: string;
-  /** Called after a webhook delivery added events to the inbox (the local apply worker's wake-up). */
+  /** Called after a webhook delivery added events to the inbox (wakes the local apply loops). */
   onWebhookAccepted?: () => void;
   /** Counts webhook deliveries in flight, for the apply workers to give way to. */
   deliveryGate?: DeliveryGate;
