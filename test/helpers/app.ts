@@ -4,6 +4,7 @@ import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createLogger } from '../../src/logger.ts';
+import type { DeliveryGate } from '../../src/webhooks/delivery-gate.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const READ_TOKEN = 'test-read-token-0123456789';
@@ -13,7 +14,11 @@ export const asReader = { authorization: `Bearer ${READ_TOKEN}` };
 
 export async function buildTestApp(
   database: Database,
-  { env = {}, clock }: { env?: Record<string, string>; clock?: Clock } = {},
+  {
+    env = {},
+    clock,
+    deliveryGate,
+  }: { env?: Record<string, string>; clock?: Clock; deliveryGate?: DeliveryGate } = {},
 ): Promise<FastifyInstance> {
   const config = loadConfig({ READ_TOKEN, LOG_LEVEL: 'silent', ...env });
   const app = await buildApp({
@@ -22,6 +27,7 @@ export async function buildTestApp(
     database,
     adminToken: ADMIN_TOKEN,
     ...(clock ? { clock } : {}),
+    ...(deliveryGate ? { deliveryGate } : {}),
   });
   await app.ready();
   return app;

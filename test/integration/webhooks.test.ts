@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect } from 'vitest';
+import { createDeliveryGate } from '../../src/webhooks/delivery-gate.ts';
 import { buildTestApp } from '../helpers/app.ts';
 import { dbTest as test } from '../helpers/database.ts';
 import {
@@ -50,6 +51,38 @@ describe('POST /webhooks/hubspot', () => {
     const retry = await app.inject(delivery(events.map((e) => ({ ...e, attemptNumber: 1 }))));
     expect(retry.json()).toEqual({ received: 2, accepted: 0, duplicates: 2, rejected: 0 });
     expect(await inboxCount(database)).toBe(2);
+    await app.close();
+  });
+
+  test('every delivery, refused ones too, holds the apply workers back until it is answered', async ({
+    database,
+  }) => {
+    const gate = createDeliveryGate({ quietMs: 200 });
+    let inFlight = 0;
+    let entered = 0;
+    const counting = {
+      ...gate,
+      enter() {
+        entered++;
+        inFlight++;
+        const leave = gate.enter();
+        return () => {
+          inFlight--;
+          leave();
+        };
+      },
+    };
+    const app = await buildTestApp(database, { env, deliveryGate: counting });
+    const events = [hubspotEvent({ subscriptionType: 'contact.creation', objectId: 5 })];
+    const good = delivery(events);
+    expect((await app.inject(good)).statusCode).toBe(200);
+    const refused = { ...good, headers: { ...good.headers, 'x-hubspot-signature-v3': 'bm90IGl0' } };
+    expect((await app.inject(refused)).statusCode).toBe(401);
+    expect({ entered, inFlight }).toEqual({ entered: 2, inFlight: 0 });
+    // Just answered: the workers wait out the quiet period before their next batch.
+    const started = performance.now();
+    await gate.quiet(10_000);
+    expect(performance.now() - started).toBeGreaterThan(100);
     await app.close();
   });
 

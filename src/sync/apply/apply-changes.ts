@@ -114,12 +114,16 @@ function batchSummary(outcomes: readonly ApplyOutcome[], context: ChangeContext)
   };
 }
 
-/** The properties a contact's changes read and write; all of them (`null`) for an erasure, which clears every one. */
+/**
+ * The properties a contact's changes read and write, or all of them (`null`): for an erasure, which clears
+ * every one, and for a read of the whole record (a sweep page or a fetch), where picking costs more than it saves.
+ */
 function propertiesTouched(changes: readonly ContactChange[]): string[] | null {
   const names = new Set<string>();
   for (const change of changes) {
     if (change.kind === 'property') names.add(change.name);
-    else if (change.kind === 'lifecycle' && change.event === 'erased') return null;
+    else if (change.kind === 'fetched' || (change.kind === 'lifecycle' && change.event === 'erased'))
+      return null;
   }
   return [...names];
 }
@@ -139,13 +143,7 @@ export async function applyContactChanges(
   const fold = async (hubspotIds: readonly string[]) => {
     const states = await repository.lockContacts(
       tx,
-      // Sweeps and fetches bring whole records: reading every property is cheaper than picking them.
-      new Map(
-        hubspotIds.map((id) => [
-          id,
-          context.source === 'webhook' ? propertiesTouched(batch.get(id) ?? []) : null,
-        ]),
-      ),
+      new Map(hubspotIds.map((id) => [id, propertiesTouched(batch.get(id) ?? [])])),
     );
     return hubspotIds.map((hubspotId) => {
       const before = states.get(hubspotId);
