@@ -230,6 +230,62 @@ describe('applying webhook events', () => {
     expect(after).toEqual({ contacts: 50, history: 50, outbox: 50, done: 50 });
   });
 
+  test('a sweep’s read of a held contact records history only for the values it changed', async ({
+    database,
+  }) => {
+    const repository = createApplyRepository();
+    const apply = (at: number, properties: Record<string, string | null>, source: 'webhook' | 'sweep') =>
+      database.db.transaction((tx) =>
+        applyContactChanges(
+          tx,
+          repository,
+          new Map([
+            [
+              '88',
+              source === 'sweep'
+                ? [{ kind: 'read' as const, at, properties }]
+                : Object.entries(properties).map(([name, value]) => ({
+                    kind: 'property' as const,
+                    at,
+                    name,
+                    value,
+                  })),
+            ],
+          ]),
+          {
+            source,
+            userId: `hubspot:${source}`,
+            sessionId: null,
+            quietWhenUnchanged: source === 'sweep',
+          },
+        ),
+      );
+    await apply(T, { email: 'old@x.io', firstname: 'Ada' }, 'webhook');
+    // Newer than what is held: email changed, firstname confirmed, phone new.
+    await apply(T + 10, { email: 'new@x.io', firstname: 'Ada', phone: '+1 555' }, 'sweep');
+    // Older than what is held: nothing applies.
+    const [stale] = await apply(T + 5, { email: 'older@x.io', firstname: 'Ada', phone: null }, 'sweep');
+    expect(stale?.stale.map((c) => (c.kind === 'property' ? c.name : c.kind)).sort()).toEqual([
+      'email',
+      'firstname',
+      'phone',
+    ]);
+
+    expect((await contactRow(database, '88'))?.data).toEqual({
+      email: 'new@x.io',
+      firstname: 'Ada',
+      phone: '+1 555',
+    });
+    const history = await database.rows<{ property_name: string; value: string; source: string }>(
+      sql`select property_name, value, source from contact_property_history
+        where hubspot_id = '88' and source = 'sweep' order by property_name`,
+    );
+    expect(history).toEqual([
+      { property_name: 'email', value: 'new@x.io', source: 'sweep' },
+      { property_name: 'phone', value: '+1 555', source: 'sweep' },
+    ]);
+  });
+
   // Two transactions racing to create one contact need two connections: a real PostgreSQL.
   test.runIf(inject('testDatabase').kind === 'postgres')(
     'two transactions creating the same contact at once both land, the second folded into the first',

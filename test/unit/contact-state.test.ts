@@ -130,8 +130,7 @@ describe('applyChanges', () => {
   test('a webhook older than a sweep’s read does not undo it, and a newer one does, in either order', () => {
     const read = (at: number, email: string): ContactChange[] => [
       { kind: 'lifecycle', at, event: 'observedLive' },
-      { kind: 'property', at, name: 'email', value: email },
-      { kind: 'fetched', at },
+      { kind: 'read', at, properties: { email } },
     ];
     const webhook = (at: number, email: string): ContactChange[] => [
       { kind: 'property', at, name: 'email', value: email },

@@ -55,8 +55,12 @@ function changedEntries<T>(before: Record<string, T>, after: Record<string, T>):
 function contactRowOf({ before, after, changedProperties, transitions }: ApplyOutcome): ContactRowWrite {
   return {
     hubspot_id: after.hubspotId,
-    data_patch: after.erased ? {} : changedEntries(before.data, after.data),
-    versions_patch: after.erased ? {} : changedEntries(before.versions, after.versions),
+    data_patch: after.erased ? {} : before.exists ? changedEntries(before.data, after.data) : after.data,
+    versions_patch: after.erased
+      ? {}
+      : before.exists
+        ? changedEntries(before.versions, after.versions)
+        : after.versions,
     replace: after.erased && !before.erased,
     archived: after.archived,
     merged_into: after.mergedInto,
@@ -114,6 +118,21 @@ function batchSummary(outcomes: readonly ApplyOutcome[], context: ChangeContext)
   };
 }
 
+type PropertyChange = ContactChange & { kind: 'property' };
+
+/** Each property value the changes carry, a read's one by one. */
+function* propertyChanges(changes: readonly ContactChange[]): Generator<PropertyChange> {
+  for (const change of changes) {
+    if (change.kind === 'property') yield change;
+    else if (change.kind === 'read') {
+      for (const [name, value] of Object.entries(change.properties))
+        yield { kind: 'property', at: change.at, name, value };
+    }
+  }
+}
+
+const keyOf = (change: PropertyChange) => `${change.at}\u0000${change.name}\u0000${change.value ?? ''}`;
+
 /**
  * The properties a contact's changes read and write, or all of them (`null`): for an erasure, which clears
  * every one, and for a read of the whole record (a sweep page or a fetch), where picking costs more than it saves.
@@ -122,7 +141,7 @@ function propertiesTouched(changes: readonly ContactChange[]): string[] | null {
   const names = new Set<string>();
   for (const change of changes) {
     if (change.kind === 'property') names.add(change.name);
-    else if (change.kind === 'fetched' || (change.kind === 'lifecycle' && change.event === 'erased'))
+    else if (change.kind === 'read' || (change.kind === 'lifecycle' && change.event === 'erased'))
       return null;
   }
   return [...names];
@@ -183,11 +202,12 @@ export async function applyContactChanges(
     // contact row itself. History, logs and audit record changes to contacts we already held.
     const firstSight = context.quietWhenUnchanged && !before.exists;
     if (!after.erased && !firstSight) {
-      const staleSet = new Set(stale);
+      const staleKeys = new Set(
+        stale.flatMap((change) => (change.kind === 'property' ? [keyOf(change)] : [])),
+      );
       const changedSet = new Set(changedProperties);
-      for (const change of batch.get(after.hubspotId) ?? []) {
-        if (change.kind !== 'property') continue;
-        const applied = !staleSet.has(change);
+      for (const change of propertyChanges(batch.get(after.hubspotId) ?? [])) {
+        const applied = !staleKeys.has(keyOf(change));
         if (context.quietWhenUnchanged && !(applied && changedSet.has(change.name))) continue;
         history.push({
           hubspot_id: after.hubspotId,

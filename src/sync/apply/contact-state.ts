@@ -47,8 +47,11 @@ const LIFECYCLE_RANK: Record<Lifecycle, number> = {
 export type ContactChange =
   | { kind: 'property'; at: number; name: string; value: string | null }
   | { kind: 'lifecycle'; at: number; event: Lifecycle; survivor?: string }
-  /** Properties were read from HubSpot at `at`: the contact no longer waits for a fetch. */
-  | { kind: 'fetched'; at: number }
+  /**
+   * The whole record was read from HubSpot at `at`: each property is a change at that time, and the contact
+   * no longer waits for a fetch. One change for the lot, since a full sweep reads a million of them.
+   */
+  | { kind: 'read'; at: number; properties: Record<string, string | null> }
   /** Recorded in the logs only (associations are not mirrored). */
   | { kind: 'note'; at: number; detail: Record<string, unknown> };
 
@@ -68,6 +71,27 @@ export const lifecycleVersionOf = (at: number, event: Lifecycle) => at * 10 + LI
 /** HubSpot reports a cleared property as "" in webhooks and null in the API: one value for both. */
 export const normaliseValue = (value: string | null | undefined): string | null =>
   value === undefined || value === '' ? null : value;
+
+/** Folds one property value into `after`; false when something newer is already held (the value is stale). */
+function applyProperty(
+  after: ContactState,
+  changed: Set<string>,
+  at: number,
+  name: string,
+  raw: string | null,
+): boolean {
+  const value = normaliseValue(raw);
+  const held = after.data[name] ?? null;
+  // The same value at the same time (a duplicate, or a read confirming it): nothing to do, nothing stale.
+  if (after.versions[name] === at && held === value) return true;
+  if (!newerProperty(at, value, after.versions[name], held)) return false;
+  after.versions[name] = at;
+  if (held !== value || !(name in after.data)) {
+    after.data[name] = value;
+    changed.add(name);
+  }
+  return true;
+}
 
 function newerProperty(
   at: number,
@@ -116,22 +140,17 @@ export function applyChanges(before: ContactState, changes: readonly ContactChan
       continue;
     }
     switch (change.kind) {
-      case 'property': {
-        const value = normaliseValue(change.value);
-        const held = after.data[change.name] ?? null;
-        // The same value at the same time (a duplicate, or a read confirming it): nothing to do, nothing stale.
-        if (after.versions[change.name] === change.at && held === value) break;
-        if (!newerProperty(change.at, value, after.versions[change.name], held)) {
-          stale.push(change);
-          break;
-        }
-        after.versions[change.name] = change.at;
-        if ((after.data[change.name] ?? null) !== value || !(change.name in after.data)) {
-          after.data[change.name] = value;
-          changed.add(change.name);
-        }
+      case 'property':
+        if (!applyProperty(after, changed, change.at, change.name, change.value)) stale.push(change);
         break;
-      }
+      case 'read':
+        for (const name in change.properties) {
+          const value = change.properties[name] ?? null;
+          if (!applyProperty(after, changed, change.at, name, value))
+            stale.push({ kind: 'property', at: change.at, name, value });
+        }
+        after.syncStatus = 'synced';
+        break;
       case 'lifecycle': {
         const version = lifecycleVersionOf(change.at, change.event);
         // An erasure is final whatever arrived before it: it is never outdated by a newer event.
@@ -154,9 +173,6 @@ export function applyChanges(before: ContactState, changes: readonly ContactChan
         }
         break;
       }
-      case 'fetched':
-        if (!after.erased) after.syncStatus = 'synced';
-        break;
       case 'note':
         break;
     }

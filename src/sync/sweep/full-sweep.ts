@@ -82,7 +82,11 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
     context.throwIfStopping();
     const batch = new Map<string, ContactChange[]>();
     for (const page of pages) {
-      for (const [id, changes] of page.batch) batch.set(id, [...(batch.get(id) ?? []), ...changes]);
+      for (const [id, changes] of page.batch) {
+        const held = batch.get(id);
+        if (held) held.push(...changes);
+        else batch.set(id, changes);
+      }
     }
     const last = pages.at(-1);
     if (!last) continue;

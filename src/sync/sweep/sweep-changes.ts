@@ -38,9 +38,7 @@ export function changesFromLiveContacts(
   for (const contact of contacts) {
     const at = readVersion(contact, requestedAt);
     add(batch, contact.id, { kind: 'lifecycle', at, event: 'observedLive' });
-    for (const [name, value] of Object.entries(contact.properties))
-      add(batch, contact.id, { kind: 'property', at, name, value });
-    add(batch, contact.id, { kind: 'fetched', at });
+    add(batch, contact.id, { kind: 'read', at, properties: contact.properties });
     for (const absorbed of absorbedIdsOf(contact)) {
       if (isHeld(absorbed))
         add(batch, absorbed, { kind: 'lifecycle', at, event: 'mergedAway', survivor: contact.id });
@@ -54,9 +52,7 @@ export function changesFromArchivedContacts(contacts: readonly HubSpotContact[],
   const batch: Batch = new Map();
   for (const contact of contacts) {
     const at = readVersion(contact, requestedAt);
-    for (const [name, value] of Object.entries(contact.properties))
-      add(batch, contact.id, { kind: 'property', at, name, value });
-    add(batch, contact.id, { kind: 'fetched', at });
+    add(batch, contact.id, { kind: 'read', at, properties: contact.properties });
     add(batch, contact.id, { kind: 'lifecycle', at: contact.archivedAt?.getTime() ?? at, event: 'deleted' });
   }
   return batch;
