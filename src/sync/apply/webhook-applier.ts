@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import type { Executor } from '../../db/query.ts';
+import { isTransient } from '../../db/transient.ts';
 import type { ErrorsRepository } from '../../errors/errors.repository.ts';
 import { describeError } from '../../errors/sanitize.ts';
 import type { WebhookEvent } from '../../hubspot/webhook-events.ts';
@@ -17,26 +18,6 @@ export interface WebhookApplierDeps {
   apply: ApplyRepository;
   errors: ErrorsRepository;
   logger: Logger;
-}
-
-// Failures that say nothing about the events: the same batch will go through on the next try.
-const TRANSIENT_CODES = new Set([
-  '40001',
-  '40P01',
-  '55P03',
-  '57P01',
-  '08006',
-  '08003',
-  'CONNECTION_CLOSED',
-  'ECONNRESET',
-  'ECONNREFUSED',
-]);
-
-function isTransient(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (TRANSIENT_CODES.has(String((current as { code?: unknown }).code))) return true;
-  }
-  return false;
 }
 
 const eventKey = (event: WebhookEvent) => `${event.subscriptionId}:${event.eventId}`;

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { retryOnConflict } from '../../db/transient.ts';
 import type { ErrorsRepository } from '../../errors/errors.repository.ts';
 import type { BatchReadResult, HubSpotClient } from '../../hubspot/client.ts';
 import { BATCH_READ_LIMIT } from '../../hubspot/client.ts';
@@ -61,22 +62,25 @@ export function createContactFetcher(deps: ContactFetcherDeps) {
         return 0;
       }
       const { batch, missing } = changesFromRead(result, ids);
-      await database.db.transaction(async (tx) => {
-        await applyContactChanges(tx, apply, batch, {
-          source: 'fetch',
-          userId: 'hubspot:fetch',
-          sessionId: null,
-          quietWhenUnchanged: true,
-        });
-        const failed = await fetches.backOff(tx, missing, maxAttempts);
-        if (failed.length > 0) {
-          await errors.record({
-            errorType: 'hubspot.contact_not_found',
-            errorMessage: `HubSpot still does not return ${failed.length} contact(s) after ${maxAttempts} reads; marked error`,
-            context: { hubspotIds: failed },
+      // A fetch-back can meet a webhook batch applying a merge chain: PostgreSQL aborts one to break the deadlock.
+      await retryOnConflict(() =>
+        database.db.transaction(async (tx) => {
+          await applyContactChanges(tx, apply, batch, {
+            source: 'fetch',
+            userId: 'hubspot:fetch',
+            sessionId: null,
+            quietWhenUnchanged: true,
           });
-        }
-      });
+          const failed = await fetches.backOff(tx, missing, maxAttempts);
+          if (failed.length > 0) {
+            await errors.record({
+              errorType: 'hubspot.contact_not_found',
+              errorMessage: `HubSpot still does not return ${failed.length} contact(s) after ${maxAttempts} reads; marked error`,
+              context: { hubspotIds: failed },
+            });
+          }
+        }),
+      );
       return leased.length;
     },
   };

@@ -91,7 +91,7 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
     const last = pages.at(-1);
     if (!last) continue;
     const ids = pages.flatMap((page) => page.contacts.map((contact) => contact.id));
-    await database.db.transaction(async (tx) => {
+    await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
       const held = new Set(outcomes.filter((o) => o.before.exists).map((o) => o.after.hubspotId));
       await sweeps.markSeen(
@@ -131,7 +131,7 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
       if (!batch.has(id)) batch.set(id, [{ kind: 'lifecycle', at: read.requestedAt, event: 'deleted' }]);
     }
     const next: FullCheckpoint = { ...checkpoint, after: ids.at(-1) ?? checkpoint.after };
-    await database.db.transaction(async (tx) => {
+    await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
       await sweeps.markSeen(tx, checkpoint.passId, ids);
       await sessions.progress(tx, session.id, countOutcomes(outcomes, 0, context.importing), next);

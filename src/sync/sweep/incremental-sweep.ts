@@ -62,7 +62,7 @@ export async function runIncrementalSweep(
       next = { ...checkpoint, phase: 'tie', ts: readVersion(last, page.requestedAt), id: '0' };
 
     const batch = changesFromLiveContacts(page.contacts, page.requestedAt, () => true);
-    await database.db.transaction(async (tx) => {
+    await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
       await sessions.progress(
         tx,

@@ -19,6 +19,11 @@ export interface SweepContext {
   allowMassArchive: boolean;
   /** No full sweep has completed yet: this one imports the portal, and what it creates is not drift. */
   importing: boolean;
+  /**
+   * One transaction on the database, run again if PostgreSQL aborts it to break a deadlock (with a webhook
+   * batch applying a merge chain the same moment, say).
+   */
+  write<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
   /** The shared apply step, as a sweep uses it (quiet about unchanged contacts, logged under the session). */
   applyBatch(tx: Executor, batch: ReadonlyMap<string, readonly ContactChange[]>): Promise<ApplyOutcome[]>;
   /** Throws when the process is shutting down, between pages: the checkpoint lets the next sweep resume. */

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { retryOnConflict } from '../../db/transient.ts';
 import type { ErrorsRepository } from '../../errors/errors.repository.ts';
 import { describeError } from '../../errors/sanitize.ts';
 import type { HubSpotClient } from '../../hubspot/client.ts';
@@ -105,6 +106,7 @@ export function createSweeper(deps: SweeperDeps) {
       maxArchiveShare: deps.maxArchiveShare ?? 0.1,
       importing: !(await sessions.latest(database.db, { mode: 'full', status: 'completed' })),
       allowMassArchive: request.allowMassArchive ?? false,
+      write: (work) => retryOnConflict(() => database.db.transaction(work)),
       applyBatch: (tx, batch) =>
         applyContactChanges(tx, deps.apply, batch, {
           source: 'sweep',
