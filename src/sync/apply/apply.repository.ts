@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { asJson, type Executor, inSlices, query } from '../../db/query.ts';
+import { asJson, type Executor, query } from '../../db/query.ts';
 import { appendOutbox, type OutboxEvent } from '../../realtime/outbox.ts';
 import { type ContactState, emptyContact } from './contact-state.ts';
 
@@ -50,10 +50,6 @@ export type OutboxWrite = OutboxEvent;
 const ids = (list: readonly string[]) =>
   sql`(select value from jsonb_array_elements_text(${asJson(list)}::jsonb))`;
 
-// Statements lock rows in id order, so two transactions writing the same contacts never deadlock.
-const byHubspotId = (a: { hubspot_id: string }, b: { hubspot_id: string }) =>
-  a.hubspot_id < b.hubspot_id ? -1 : a.hubspot_id > b.hubspot_id ? 1 : 0;
-
 export function createApplyRepository() {
   return {
     /**
@@ -71,26 +67,24 @@ export function createApplyRepository() {
         sql.raw(`case when r.names is null then c.${column} else coalesce((
             select jsonb_object_agg(name, c.${column} -> name) from jsonb_array_elements_text(r.names) as name
             where c.${column} ? name), '{}') end`);
-      const rows = await inSlices(asked, (slice) =>
-        query<{
-          hubspot_id: string;
-          data: Record<string, string | null>;
-          property_versions: Record<string, number>;
-          archived: boolean;
-          merged_into: string | null;
-          lifecycle_version: string | number;
-          erased: boolean;
-          sync_status: ContactState['syncStatus'] | null;
-        }>(
-          executor,
-          sql`select c.hubspot_id, ${only('data')} as data, ${only('property_versions')} as property_versions,
+      const rows = await query<{
+        hubspot_id: string;
+        data: Record<string, string | null>;
+        property_versions: Record<string, number>;
+        archived: boolean;
+        merged_into: string | null;
+        lifecycle_version: string | number;
+        erased: boolean;
+        sync_status: ContactState['syncStatus'] | null;
+      }>(
+        executor,
+        sql`select c.hubspot_id, ${only('data')} as data, ${only('property_versions')} as property_versions,
             c.archived, c.merged_into, c.lifecycle_version, c.erased_at is not null as erased, c.sync_status
           from contacts c
-          join jsonb_to_recordset(${asJson(slice)}::jsonb) as r(hubspot_id text, names jsonb)
+          join jsonb_to_recordset(${asJson(asked)}::jsonb) as r(hubspot_id text, names jsonb)
             on c.hubspot_id = r.hubspot_id
           order by c.hubspot_id
           for update of c`,
-        ),
       );
       const states = new Map(sorted.map((id) => [id, emptyContact(id)]));
       for (const row of rows) {
@@ -115,31 +109,26 @@ export function createApplyRepository() {
      */
     async insertContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<Set<string>> {
       if (rows.length === 0) return new Set();
-      const sorted = [...rows].sort(byHubspotId);
-      const inserted = await inSlices(sorted, (slice) =>
-        query<{ hubspot_id: string }>(
-          executor,
-          sql`insert into contacts (hubspot_id, data, property_versions, archived, archived_at, merged_into,
+      const inserted = await query<{ hubspot_id: string }>(
+        executor,
+        sql`insert into contacts (hubspot_id, data, property_versions, archived, archived_at, merged_into,
             lifecycle_version, erased_at, sync_status, next_fetch_at, last_sync, updated_at)
           select hubspot_id, data_patch, versions_patch, archived, case when archived then now() end, merged_into,
             lifecycle_version, case when erased then now() end, sync_status,
             case when sync_status = 'pending' then now() end, now(), now()
-          from jsonb_to_recordset(${asJson(slice)}::jsonb) as r(
+          from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
             hubspot_id text, data_patch jsonb, versions_patch jsonb, archived boolean, merged_into text,
             lifecycle_version bigint, erased boolean, sync_status text)
           order by hubspot_id
           on conflict (hubspot_id) do nothing
           returning hubspot_id`,
-        ),
       );
       return new Set(inserted.map((row) => row.hubspot_id));
     },
 
     async updateContacts(executor: Executor, rows: readonly ContactRowWrite[]): Promise<void> {
       if (rows.length === 0) return;
-      const sorted = [...rows].sort(byHubspotId);
-      await inSlices(sorted, async (slice) => {
-        await executor.execute(sql`update contacts c set
+      await executor.execute(sql`update contacts c set
           data = case when r.replace then r.data_patch else c.data || r.data_patch end,
           property_versions = case when r.replace then r.versions_patch else c.property_versions || r.versions_patch end,
           archived = r.archived,
@@ -152,24 +141,19 @@ export function createApplyRepository() {
           fetch_attempts = case when r.sync_status = 'pending' then c.fetch_attempts else 0 end,
           last_sync = now(),
           updated_at = case when r.touched then now() else c.updated_at end
-        from jsonb_to_recordset(${asJson(slice)}::jsonb) as r(
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
           hubspot_id text, data_patch jsonb, versions_patch jsonb, replace boolean, archived boolean, merged_into text,
           lifecycle_version bigint, erased boolean, sync_status text, touched boolean)
         where c.hubspot_id = r.hubspot_id`);
-        return [];
-      });
     },
 
     async insertHistory(executor: Executor, rows: readonly HistoryWrite[]): Promise<void> {
-      await inSlices(rows, async (slice) => {
-        if (slice.length === 0) return [];
-        await executor.execute(sql`insert into contact_property_history
+      if (rows.length === 0) return;
+      await executor.execute(sql`insert into contact_property_history
           (hubspot_id, property_name, value, occurred_at, source, source_id, applied)
         select hubspot_id, property_name, value, occurred_at, source, source_id, applied
-        from jsonb_to_recordset(${asJson(slice)}::jsonb) as r(
+        from jsonb_to_recordset(${asJson(rows)}::jsonb) as r(
           hubspot_id text, property_name text, value text, occurred_at bigint, source text, source_id text, applied boolean)`);
-        return [];
-      });
     },
 
     async insertSyncLogs(executor: Executor, rows: readonly SyncLogWrite[]): Promise<void> {

@@ -31,7 +31,7 @@ export async function runIncrementalSweep(
   context: SweepContext,
   start: IncrementalCheckpoint,
 ): Promise<void> {
-  const { hubspot, sweeps, sessions, session, properties } = context;
+  const { database, hubspot, sweeps, sessions, session, properties } = context;
   let checkpoint = start;
   for (;;) {
     context.throwIfStopping();
