@@ -20,12 +20,12 @@ const codesOf = function* (error: unknown) {
     yield String((current as { code?: unknown }).code);
 };
 
-export function isTransient(error: unknown): boolean {
-  for (const code of codesOf(error)) if (TRANSIENT_CODES.has(code)) return true;
+function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
+  for (const code of codesOf(error)) if (codes.has(code)) return true;
   return false;
 }
 
-const abortedByConflict = (error: unknown) => [...codesOf(error)].some((code) => RETRY_AT_ONCE.has(code));
+export const isTransient = (error: unknown) => hasCode(error, TRANSIENT_CODES);
 
 /** Runs `work` (a whole transaction), again when PostgreSQL aborted it to break a deadlock, up to `attempts` times. */
 export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
@@ -33,7 +33,7 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): 
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts || !abortedByConflict(error)) throw error;
+      if (attempt >= attempts || !hasCode(error, RETRY_AT_ONCE)) throw error;
       // The other transaction usually commits within milliseconds; a short random wait keeps two retries apart.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }

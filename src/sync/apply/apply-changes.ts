@@ -45,7 +45,14 @@ function sameEntries<T>(a: Record<string, T>, b: Record<string, T>): boolean {
   return count === 0;
 }
 
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
 function changedEntries<T>(before: Record<string, T>, after: Record<string, T>): Record<string, T> {
+  // Nothing held before (a contact seen for the first time): everything changed, no copy needed.
+  if (isEmpty(before)) return after;
   const changed: Record<string, T> = {};
   for (const [name, value] of Object.entries(after))
     if (!(name in before) || before[name] !== value) changed[name] = value;
@@ -55,12 +62,8 @@ function changedEntries<T>(before: Record<string, T>, after: Record<string, T>):
 function contactRowOf({ before, after, changedProperties, transitions }: ApplyOutcome): ContactRowWrite {
   return {
     hubspot_id: after.hubspotId,
-    data_patch: after.erased ? {} : before.exists ? changedEntries(before.data, after.data) : after.data,
-    versions_patch: after.erased
-      ? {}
-      : before.exists
-        ? changedEntries(before.versions, after.versions)
-        : after.versions,
+    data_patch: after.erased ? {} : changedEntries(before.data, after.data),
+    versions_patch: after.erased ? {} : changedEntries(before.versions, after.versions),
     replace: after.erased && !before.erased,
     archived: after.archived,
     merged_into: after.mergedInto,

@@ -31,7 +31,7 @@ export async function runIncrementalSweep(
   context: SweepContext,
   start: IncrementalCheckpoint,
 ): Promise<void> {
-  const { database, hubspot, sweeps, sessions, session, properties } = context;
+  const { hubspot, sweeps, sessions, session, properties } = context;
   let checkpoint = start;
   for (;;) {
     context.throwIfStopping();
