@@ -14,6 +14,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's files are served as they are: tsc compiles none of them, so they are copied beside its module.
+COPY --from=build /app/src/dashboard/public ./dist/dashboard/public
 COPY drizzle ./drizzle
 # The embedded database (used only when DATABASE_URL is unset) must be writable by the unprivileged user.
 RUN mkdir -p /app/.data && chown node:node /app/.data

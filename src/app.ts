@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createAuditRepository } from './audit/audit.repository.ts';
@@ -9,6 +10,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createContactsRepository } from './contacts/contacts.repository.ts';
 import { contactsRoutes } from './contacts/contacts.routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import type { Database } from './db/client.ts';
 import { createErrorsRepository } from './errors/errors.repository.ts';
 import { errorsRoutes } from './errors/errors.routes.ts';
@@ -17,6 +19,8 @@ import { createAuthGuards } from './http/auth.ts';
 import { handleError } from './http/error-handler.ts';
 import type { HubSpotClient } from './hubspot/client.ts';
 import type { Logger } from './logger.ts';
+import { createRealtime, type Realtime, type RealtimeOptions } from './realtime/realtime.ts';
+import { wsRoutes } from './realtime/ws.routes.ts';
 import { createApplyRepository } from './sync/apply/apply.repository.ts';
 import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
 import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
@@ -42,11 +46,21 @@ export interface AppDeps {
   sweeper?: Sweeper;
   /** The HubSpot client, when a connection is configured (its budget is reported in the sync status). */
   hubspot?: HubSpotClient | undefined;
+  /** Tuning of the outbox relay and the WebSocket clients (tests shorten heartbeats and buffers). */
+  realtime?: Omit<RealtimeOptions, 'database' | 'logger'>;
 }
 
 // HubSpot never sends a batch anywhere near this; the API's own bodies are tiny.
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+// WebSocket clients only ever send a subscription; anything larger is not one.
+const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: Realtime;
+  }
+}
 
 /** The whole HTTP application, wired from its dependencies. It never listens: server.ts does. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -89,6 +103,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const realtime = createRealtime({ database, logger: deps.logger, ...deps.realtime });
+  app.decorate('realtime', realtime);
+  // Before the WebSocket plugin's own hook: dashboards are told the instance is going away (1001) and
+  // reconnect, to another instance if need be.
+  app.addHook('preClose', async () => realtime.hub.close());
+  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  app.addHook('onReady', () => realtime.start());
+  app.addHook('onClose', () => realtime.stop());
+
   const guards = createAuthGuards({ adminToken: deps.adminToken, readToken: config.READ_TOKEN });
   const audit = createAuditRepository({ db: database.db });
   const errors = createErrorsRepository({ db: database.db });
@@ -127,5 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     syncRoutes({ config, database, sweeper, sessions, inbox, audit, guards, hubspot: deps.hubspot }),
   );
+  await app.register(wsRoutes({ hub: realtime.hub, guards }));
+  await app.register(dashboardRoutes());
   return app;
 }

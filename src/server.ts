@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { announceConnectionState } from './connections/connection-status.ts';
 import { createDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createHubSpotClient } from './hubspot/client.ts';
@@ -52,6 +53,11 @@ const hubspot = accessToken
     })
   : undefined;
 if (!hubspot) logger.warn('no HubSpot access token configured: new contacts stay pending until one is');
+await announceConnectionState(database.db, {
+  state: hubspot ? 'connected' : 'disconnected',
+  kind: hubspot ? 'private_app' : null,
+  portalId: config.HUBSPOT_PORTAL_ID ?? null,
+}).catch((error) => logger.warn({ err: error }, 'could not record the connection state'));
 const deliveryGate = createDeliveryGate();
 const workers = createWorkers({ config, database, logger, hubspot, deliveryGate });
 const app = await buildApp({

@@ -1,7 +1,7 @@
-import { and, eq, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { keyset } from '../db/keyset.ts';
-import { type ContactSyncStatus, contacts } from '../db/schema/index.ts';
+import { type ContactSyncStatus, contactPropertyHistory, contacts } from '../db/schema/index.ts';
 import type { KeysetCursor } from '../http/cursor.ts';
 
 export interface ContactFilter {
@@ -52,6 +52,24 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
+export interface HistoryFilter {
+  property?: string | undefined;
+  /** The position of the last entry of the previous page: its HubSpot time and id. */
+  after?: { occurredAt: number; id: number } | undefined;
+  limit: number;
+}
+
+export interface HistoryRecord {
+  id: number;
+  propertyName: string;
+  value: string | null;
+  occurredAt: number;
+  source: string;
+  sourceId: string | null;
+  applied: boolean;
+  recordedAt: Date;
+}
+
 const SEARCHED_PROPERTIES = ['email', 'firstname', 'lastname', 'company'] as const;
 
 export function createContactsRepository({ db }: { db: Db }) {
@@ -88,6 +106,32 @@ export function createContactsRepository({ db }: { db: Db }) {
         .from(contacts)
         .where(and(...conditions))
         .orderBy(...contactsKeyset.orderBy)
+        .limit(limit + 1);
+    },
+
+    /** A contact's property values, newest HubSpot time first; `limit + 1` rows, as `list`. */
+    async history(hubspotId: string, { property, after, limit }: HistoryFilter): Promise<HistoryRecord[]> {
+      const h = contactPropertyHistory;
+      return db
+        .select({
+          id: h.id,
+          propertyName: h.propertyName,
+          value: h.value,
+          occurredAt: h.occurredAt,
+          source: h.source,
+          sourceId: h.sourceId,
+          applied: h.applied,
+          recordedAt: h.recordedAt,
+        })
+        .from(h)
+        .where(
+          and(
+            eq(h.hubspotId, hubspotId),
+            property === undefined ? undefined : eq(h.propertyName, property),
+            after ? sql`(${h.occurredAt}, ${h.id}) < (${after.occurredAt}, ${after.id})` : undefined,
+          ),
+        )
+        .orderBy(desc(h.occurredAt), desc(h.id))
         .limit(limit + 1);
     },
 

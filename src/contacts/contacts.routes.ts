@@ -5,13 +5,16 @@ import { keyOf } from '../db/keyset.ts';
 import { notFound } from '../http/app-error.ts';
 import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, toPage } from '../http/cursor.ts';
-import type { ContactRecord, ContactsRepository } from './contacts.repository.ts';
+import type { ContactRecord, ContactsRepository, HistoryRecord } from './contacts.repository.ts';
 import {
   ContactDetailResponse,
   ContactListQuery,
   ContactListResponse,
   ContactParams,
+  HistoryQuery,
+  HistoryResponse,
 } from './contacts.schemas.ts';
+import { decodeHistoryCursor, encodeHistoryCursor } from './history-cursor.ts';
 
 const AUDIT_TRAIL_LENGTH = 20;
 
@@ -26,6 +29,19 @@ export function toContactView(row: ContactRecord) {
     lastSync: row.lastSync.toISOString(),
     createdAt: row.createdAt?.toISOString() ?? null,
     updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function toHistoryView(row: HistoryRecord) {
+  return {
+    id: String(row.id),
+    propertyName: row.propertyName,
+    value: row.value,
+    occurredAt: new Date(row.occurredAt).toISOString(),
+    source: row.source as 'webhook' | 'sweep' | 'fetch',
+    sourceId: row.sourceId,
+    applied: row.applied,
+    recordedAt: row.recordedAt.toISOString(),
   };
 }
 
@@ -92,6 +108,41 @@ export function contactsRoutes({ contacts, audit, guards }: ContactsRoutesDeps):
         return {
           ...toContactView(contact),
           audit: trail.slice(0, AUDIT_TRAIL_LENGTH).map(toAuditView),
+        };
+      },
+    );
+
+    app.get(
+      '/api/contacts/:hubspotId/history',
+      {
+        onRequest: guards.requireRead,
+        schema: {
+          tags: ['contacts'],
+          summary: "One contact's property history, newest HubSpot time first",
+          description:
+            'Every value a webhook, sweep or fetch brought, applied or not (an older value than the one held ' +
+            'is recorded with applied=false). Filter by property; page with cursor.',
+          security: [{ bearer: [] }],
+          params: ContactParams,
+          querystring: HistoryQuery,
+          response: { 200: HistoryResponse },
+        },
+      },
+      async (request) => {
+        const { hubspotId } = request.params;
+        const { limit, cursor, property } = request.query;
+        const rows = await contacts.history(hubspotId, {
+          property,
+          after: cursor ? decodeHistoryCursor(cursor) : undefined,
+          limit,
+        });
+        if (rows.length === 0 && !cursor && !(await contacts.findByHubspotId(hubspotId)))
+          throw notFound(`no contact ${hubspotId}`);
+        const data = rows.slice(0, limit);
+        const last = data.at(-1);
+        return {
+          data: data.map(toHistoryView),
+          nextCursor: rows.length > limit && last ? encodeHistoryCursor(last) : null,
         };
       },
     );

@@ -42,3 +42,26 @@ export const ContactListResponse = z.object({
 });
 
 export const ContactDetailResponse = ContactView.extend({ audit: z.array(AuditEntryView) });
+
+export const HistoryQuery = PageQuery.extend({
+  property: z
+    .string()
+    .regex(/^[a-z0-9_]{1,100}$/, 'property must be a HubSpot property name (lower-case letters, digits, _)')
+    .optional(),
+});
+
+export const HistoryEntryView = z.object({
+  id: z.string(),
+  propertyName: z.string(),
+  value: z.string().nullable(),
+  occurredAt: z.string().describe("the change's time at HubSpot"),
+  source: z.enum(['webhook', 'sweep', 'fetch']),
+  sourceId: z.string().nullable(),
+  applied: z.boolean().describe('false: the value was older than the one held, recorded but not applied'),
+  recordedAt: z.string(),
+});
+
+export const HistoryResponse = z.object({
+  data: z.array(HistoryEntryView),
+  nextCursor: z.string().nullable(),
+});

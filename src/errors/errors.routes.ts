@@ -109,5 +109,35 @@ export function errorsRoutes({
         return { ...toErrorView(result.after), replayedEvents };
       },
     );
+
+    app.post(
+      '/api/errors/:id/replay',
+      {
+        onRequest: guards.requireAdmin,
+        schema: {
+          tags: ['errors'],
+          summary: 'Puts the webhook events parked under an error back in line, leaving the error open',
+          description:
+            'For retrying after a fix without closing the entry: if the events fail again they are parked ' +
+            'under a new error entry. Audited.',
+          security: [{ bearer: [] }],
+          params: z.object({ id: z.uuid('id must be an error id (a UUID)') }),
+          response: { 200: z.object({ replayedEvents: z.number().int() }) },
+        },
+      },
+      async (request) => {
+        const entry = await errors.find(request.params.id);
+        if (!entry) throw notFound(`no error ${request.params.id}`);
+        const replayedEvents = await replayParked(entry.id);
+        await audit.record({
+          entityType: 'error_log',
+          entityId: entry.id,
+          operation: 'update',
+          newData: { replayedEvents },
+          ...actorOf(request),
+        });
+        return { replayedEvents };
+      },
+    );
   };
 }

@@ -131,6 +131,14 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
     });
   }
 
+  const search = (request: Parameters<Client['crm']['contacts']['searchApi']['doSearchWithHttpInfo']>[0]) =>
+    call(
+      'search contacts',
+      'sweep',
+      () => sdk.crm.contacts.searchApi.doSearchWithHttpInfo(request),
+      searchPacer,
+    );
+
   return {
     pacer,
 
@@ -195,24 +203,28 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
       limit?: number;
     }): Promise<ContactPage> {
       const requestedAt = Date.now();
-      const response = await call(
-        'search contacts',
-        'sweep',
-        () =>
-          sdk.crm.contacts.searchApi.doSearchWithHttpInfo({
-            filterGroups: [{ filters: request.filters.map((f) => ({ ...f })) as never }],
-            // The SDK types sorts as strings; HubSpot takes the documented { propertyName, direction } objects.
-            sorts: [{ propertyName: request.sort.propertyName, direction: request.sort.direction }] as never,
-            properties: [...request.properties],
-            limit: request.limit ?? SEARCH_PAGE_LIMIT,
-          }),
-        searchPacer,
-      );
+      const response = await search({
+        filterGroups: [{ filters: request.filters.map((f) => ({ ...f })) as never }],
+        // The SDK types sorts as strings; HubSpot takes the documented { propertyName, direction } objects.
+        sorts: [{ propertyName: request.sort.propertyName, direction: request.sort.direction }] as never,
+        properties: [...request.properties],
+        limit: request.limit ?? SEARCH_PAGE_LIMIT,
+      });
       return {
         contacts: response.data.results.map(toContact),
         next: response.data.paging?.next?.after,
         requestedAt,
       };
+    },
+
+    /** How many live contacts match the filters (all of them without any): search's `total`, one call. */
+    async countContacts(filters: readonly SearchFilter[]): Promise<number> {
+      const response = await search({
+        filterGroups: filters.length > 0 ? [{ filters: filters.map((f) => ({ ...f })) as never }] : [],
+        properties: ['hs_object_id'],
+        limit: 1,
+      });
+      return response.data.total;
     },
   };
 }

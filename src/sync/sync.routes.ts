@@ -11,7 +11,12 @@ import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
 import type { HubSpotClient } from '../hubspot/client.ts';
 import type { InboxRepository } from '../webhooks/inbox.repository.ts';
-import { countsOf, type SessionRow, type SessionsRepository } from './sessions/sessions.repository.ts';
+import {
+  countsOf,
+  progressOfSession,
+  type SessionRow,
+  type SessionsRepository,
+} from './sessions/sessions.repository.ts';
 import type { Sweeper } from './sweep/sweeper.ts';
 
 const SessionView = z.object({
@@ -33,12 +38,20 @@ const SessionView = z.object({
     unchanged: z.number(),
     drift: z.number(),
     phase: z.string().nullable(),
+    total: z
+      .number()
+      .nullable()
+      .describe("contacts the sweep expects to read (HubSpot's count when it began)"),
+    percent: z.number().nullable(),
+    ratePerSecond: z.number().nullable(),
+    etaSeconds: z.number().nullable(),
   }),
   error: z.string().nullable(),
 });
 
-export function toSessionView(row: SessionRow): z.infer<typeof SessionView> {
+export function toSessionView(row: SessionRow, now = Date.now()): z.infer<typeof SessionView> {
   const { errors: _, ...counts } = countsOf(row);
+  const { done: __, ...progress } = progressOfSession(row, now);
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -50,7 +63,7 @@ export function toSessionView(row: SessionRow): z.infer<typeof SessionView> {
     endTime: row.end_time,
     recordsCount: row.records_count,
     errorCount: row.error_count,
-    progress: { ...counts, phase: (row.checkpoint as { phase?: string } | null)?.phase ?? null },
+    progress: { ...counts, ...progress },
     error: row.error_message,
   };
 }

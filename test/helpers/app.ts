@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { type AppDeps, buildApp } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -18,7 +18,13 @@ export async function buildTestApp(
     env = {},
     clock,
     deliveryGate,
-  }: { env?: Record<string, string>; clock?: Clock; deliveryGate?: DeliveryGate } = {},
+    realtime,
+  }: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    deliveryGate?: DeliveryGate;
+    realtime?: AppDeps['realtime'];
+  } = {},
 ): Promise<FastifyInstance> {
   const config = loadConfig({ READ_TOKEN, LOG_LEVEL: 'silent', ...env });
   const app = await buildApp({
@@ -28,6 +34,7 @@ export async function buildTestApp(
     adminToken: ADMIN_TOKEN,
     ...(clock ? { clock } : {}),
     ...(deliveryGate ? { deliveryGate } : {}),
+    ...(realtime ? { realtime } : {}),
   });
   await app.ready();
   return app;

@@ -25,6 +25,10 @@ export const STACK_ADMIN_TOKEN = 'stack-admin-token-0123456789';
 export interface Stack {
   simulator: Simulator;
   database: Database;
+  /** `postgres://…` of the stack's database, for a second instance on it; undefined on PGlite. */
+  databaseUrl: string | undefined;
+  /** `http://127.0.0.1:PORT` of the service. */
+  address: string;
   app: FastifyInstance;
   workers: Workers;
   /** The official SDK pointed at the simulator, to make changes as a HubSpot user would. */
@@ -94,6 +98,8 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
   return {
     simulator,
     database,
+    databaseUrl: scratch.url,
+    address,
     app,
     workers,
     hubspot: new Client({ accessToken: PRIVATE_APP_TOKEN, basePath: simulator.url }),

@@ -26,6 +26,8 @@ export const syncSessions = pgTable(
     unchangedCount: integer('unchanged_count').notNull().default(0),
     driftCount: integer('drift_count').notNull().default(0),
     checkpoint: jsonb('checkpoint'),
+    /** How many contacts the sweep expects to read (HubSpot's count when it began), for its ETA; null: unknown. */
+    totalEstimate: integer('total_estimate'),
     errorMessage: text('error_message'),
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

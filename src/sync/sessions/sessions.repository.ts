@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { type Executor, query } from '../../db/query.ts';
 import type { SessionStatus } from '../../db/schema/index.ts';
 import { appendOutbox } from '../../realtime/outbox.ts';
+import { progressOf, type SweepProgress } from './progress.ts';
 
 export type SweepMode = 'full' | 'incremental';
 export type SweepTrigger = 'schedule' | 'admin' | 'startup';
@@ -35,6 +36,7 @@ export interface SessionRow {
   unchanged_count: number;
   drift_count: number;
   checkpoint: unknown;
+  total_estimate: number | null;
   error_message: string | null;
   heartbeat_at: string | null;
 }
@@ -43,7 +45,7 @@ const COLUMNS = sql`id, session_id, mode, trigger, triggered_by, status,
   to_char(start_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as start_time,
   to_char(end_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as end_time,
   records_count, error_count, seen_count, created_count, updated_count, archived_count, unchanged_count,
-  drift_count, checkpoint, error_message,
+  drift_count, checkpoint, total_estimate, error_message,
   to_char(heartbeat_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as heartbeat_at`;
 
 export function countsOf(row: SessionRow): SessionCounts {
@@ -58,8 +60,23 @@ export function countsOf(row: SessionRow): SessionCounts {
   };
 }
 
+export function progressOfSession(row: SessionRow, now: number): SweepProgress {
+  return progressOf(
+    {
+      status: row.status,
+      startTime: row.start_time,
+      endTime: row.end_time,
+      seen: row.seen_count,
+      total: row.total_estimate,
+      phase: (row.checkpoint as { phase?: string } | null)?.phase ?? null,
+    },
+    now,
+  );
+}
+
 /** What dashboards are told about a session, in every sync:* event. */
-export function sessionEventData(row: SessionRow) {
+export function sessionEventData(row: SessionRow, now = Date.now()) {
+  const { done: _, ...progress } = progressOfSession(row, now);
   return {
     sessionId: row.session_id,
     id: row.id,
@@ -67,6 +84,7 @@ export function sessionEventData(row: SessionRow) {
     trigger: row.trigger,
     status: row.status,
     counts: countsOf(row),
+    ...progress,
     ...(row.error_message ? { error: row.error_message } : {}),
   };
 }
@@ -76,7 +94,30 @@ function newSessionId(mode: SweepMode): string {
   return `${mode}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-export function createSessionsRepository() {
+export interface SessionsRepositoryOptions {
+  /**
+   * At most one `sync:progress` event per session this often: a million-contact sweep writes a thousand
+   * pages, and dashboards need a few updates a second, not every page.
+   */
+  progressEveryMs?: number;
+  now?: () => number;
+}
+
+export function createSessionsRepository({
+  progressEveryMs = 250,
+  now = Date.now,
+}: SessionsRepositoryOptions = {}) {
+  const lastProgressAt = new Map<string, number>();
+
+  /** Whether this page's progress is announced; the first page's always is. */
+  function announceProgress(id: string): boolean {
+    const at = now();
+    const last = lastProgressAt.get(id);
+    if (last !== undefined && at - last < progressEveryMs) return false;
+    lastProgressAt.set(id, at);
+    return true;
+  }
+
   async function one(executor: Executor, statement: ReturnType<typeof sql>): Promise<SessionRow> {
     const [row] = await query<SessionRow>(executor, statement);
     if (!row) throw new Error('sync session statement returned no row');
@@ -98,10 +139,12 @@ export function createSessionsRepository() {
       );
     },
 
-    async start(executor: Executor, id: string): Promise<SessionRow> {
+    /** Runs the session, with the number of contacts it expects to read (null: unknown). */
+    async start(executor: Executor, id: string, totalEstimate: number | null = null): Promise<SessionRow> {
       const row = await one(
         executor,
-        sql`update sync_sessions set status = 'running', heartbeat_at = now(), updated_at = now()
+        sql`update sync_sessions set status = 'running', total_estimate = ${totalEstimate},
+            heartbeat_at = now(), updated_at = now()
           where id = ${id} returning ${COLUMNS}`,
       );
       await appendOutbox(executor, [{ type: 'sync:start', data: sessionEventData(row) }]);
@@ -130,9 +173,8 @@ export function createSessionsRepository() {
             heartbeat_at = now(), updated_at = now()
           where id = ${id} returning ${COLUMNS}`,
       );
-      await appendOutbox(executor, [
-        { type: 'sync:progress', data: { ...sessionEventData(row), checkpoint } },
-      ]);
+      if (announceProgress(id))
+        await appendOutbox(executor, [{ type: 'sync:progress', data: sessionEventData(row, now()) }]);
       return row;
     },
 
@@ -148,8 +190,9 @@ export function createSessionsRepository() {
             error_message = ${error}, heartbeat_at = now(), updated_at = now()
           where id = ${id} returning ${COLUMNS}`,
       );
+      lastProgressAt.delete(id);
       const type = outcome.status === 'completed' ? 'sync:complete' : 'sync:error';
-      await appendOutbox(executor, [{ type, data: sessionEventData(row) }]);
+      await appendOutbox(executor, [{ type, data: sessionEventData(row, now()) }]);
       return row;
     },
 

@@ -121,7 +121,11 @@ export function createSweeper(deps: SweeperDeps) {
       },
     };
     try {
-      const running = await sessions.start(database.db, session.id);
+      const total = await expectedContacts(
+        client,
+        session.checkpoint as FullCheckpoint | IncrementalCheckpoint,
+      );
+      const running = await sessions.start(database.db, session.id, total);
       const checkpoint = running.checkpoint as FullCheckpoint | IncrementalCheckpoint;
       if (checkpoint.kind === 'full') await runFullSweep(context, checkpoint);
       else await runIncrementalSweep(context, checkpoint);
@@ -144,6 +148,23 @@ export function createSweeper(deps: SweeperDeps) {
       }
       logger.error({ err: error, session: session.session_id }, 'sweep failed');
       return sessions.finish(database.db, session.id, { status: 'failed', error: described.message });
+    }
+  }
+
+  /** HubSpot's count of what the sweep will read, for its ETA; null (no ETA) when search cannot tell. */
+  async function expectedContacts(
+    client: HubSpotClient,
+    checkpoint: FullCheckpoint | IncrementalCheckpoint,
+  ): Promise<number | null> {
+    try {
+      if (checkpoint.kind === 'full') return await client.countContacts([]);
+      return await client.countContacts([
+        { propertyName: 'lastmodifieddate', operator: 'GTE', value: String(checkpoint.ts) },
+        { propertyName: 'lastmodifieddate', operator: 'LTE', value: String(checkpoint.until) },
+      ]);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not count the contacts a sweep will read; it runs without an ETA');
+      return null;
     }
   }
 

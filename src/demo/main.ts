@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createSimulator } from './sim/simulator.ts';
+import { createSimulator } from '../sim/simulator.ts';
+import { checkMirror } from './mirror-check.ts';
 
 /**
  * `npm run demo`: a simulated HubSpot portal, the service mirroring it (on an in-memory embedded database),
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     'sim-port': { type: 'string', default: '4010' },
     contacts: { type: 'string', default: '2000' },
     'changes-per-second': { type: 'string', default: '5' },
+    'api-latency-ms': { type: 'string', default: '200' },
   },
   strict: true,
 });
@@ -31,13 +33,19 @@ const simulator = await createSimulator({
   webhookUrl: `http://127.0.0.1:${port}/webhooks/hubspot`,
   logErrors: false,
 });
+// HubSpot's API answers in a few hundred milliseconds, not instantly: the import takes long enough to watch.
+await fetch(`${simulator.url}/__sim/faults`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ latencyMs: Number(values['api-latency-ms']) }),
+});
 
 const service: ChildProcess = spawn(
   process.execPath,
   [
     '--max-semi-space-size=8',
     '--max-old-space-size=256',
-    fileURLToPath(new URL('./server.ts', import.meta.url)),
+    fileURLToPath(new URL('../server.ts', import.meta.url)),
   ],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -91,19 +99,44 @@ for (let i = 0; ; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
+const sim = simulator.url;
 console.log(`
 hubspot-sync demo
-  service        ${base}   (API docs: ${base}/docs)
-  HubSpot (sim)  ${simulator.url}
+
+  Dashboard      ${base}/?token=${adminToken}
+                 (open it now: the first full sweep is importing the ${values.contacts} seeded contacts; it
+                 takes a few seconds, and "Full sweep" on the dashboard runs another to watch)
+  API docs       ${base}/docs
   admin token    ${adminToken}
   read token     ${readToken}
 
-  curl -H 'authorization: Bearer ${readToken}' '${base}/api/contacts?limit=5'
-  curl -H 'authorization: Bearer ${readToken}' ${base}/api/sync/status
+  The mirror, as your apps read it:
+    curl -H 'authorization: Bearer ${readToken}' '${base}/api/contacts?limit=5'
+    curl -H 'authorization: Bearer ${readToken}' ${base}/api/sync/status
+    node -e "new WebSocket('${base.replace('http', 'ws')}/ws?token=${readToken}').onmessage = (e) => console.log(e.data)"
 
-The first full sweep imports the ${values.contacts} seeded contacts; then the portal changes about ${perSecond} times a
-second (edits, imports, deletions, restores, merges, privacy deletions) and webhooks carry it over. Ctrl-C stops both.
+  HubSpot's own truth (the simulator), to set beside it:
+    curl -H 'authorization: Bearer pat-na1-demo' '${sim}/crm/v3/objects/contacts/<id>?properties=email,firstname,lastname'
+    curl ${sim}/__sim/contacts                                   (every contact, archived and merged included)
+  simulated portal id ${simulator.options.portalId}, app client secret ${secret}
+  (sign your own webhooks with it: POST ${base}/webhooks/hubspot)
+
+The portal then changes about ${perSecond} times a second (edits, imports, deletions, restores, merges, privacy
+deletions) and webhooks carry it over. Every 15 s a line below compares HubSpot with the mirror. Ctrl-C stops both.
 `);
+
+async function reportMirror(): Promise<void> {
+  const check = await checkMirror(sim, base, readToken).catch(() => undefined);
+  if (!check || stopping) return;
+  const state =
+    check.differing === 0
+      ? 'in step'
+      : `${check.differing} differ right now (changes in flight; e.g. ${check.examples.join(', ')})`;
+  console.log(
+    `${new Date().toISOString().slice(11, 19)}  HubSpot ${check.hubspot} live contacts · mirror ${check.mirror} · ${state}`,
+  );
+}
+setInterval(() => void reportMirror(), 15_000).unref();
 
 while (!stopping) {
   await simulator.runActivity(perSecond * 10, perSecond).catch(() => {});
