@@ -4,7 +4,7 @@ import type { Database } from '../../src/db/client.ts';
 import { appendOutbox } from '../../src/realtime/outbox.ts';
 import { ADMIN_TOKEN, asReader, buildTestApp, READ_TOKEN } from '../helpers/app.ts';
 import { dbTest as test } from '../helpers/database.ts';
-import { connect, type Listener, refusal, wsUrl } from '../helpers/ws.ts';
+import { connect, type Listener, listen, refusal, wsUrl } from '../helpers/ws.ts';
 
 async function write(database: Database, count: number, type = 'contact:updated', pad = 0): Promise<void> {
   await database.db.transaction(async (tx) => {
@@ -63,6 +63,41 @@ describe('GET /ws', () => {
     await app.close();
   });
 
+  test('in-process (injectWS): the token is checked, and a subscription narrows what arrives', async ({
+    database,
+  }) => {
+    const app = await buildTestApp(database);
+    await expect(app.injectWS('/ws')).rejects.toThrow(/401/);
+    let client: Listener | undefined;
+    // Listening from the start: the hello can arrive before the open promise settles.
+    const socket = await app.injectWS(
+      '/ws?subscribe=sync:*',
+      { headers: asReader },
+      {
+        onInit: (ws) => {
+          client = listen(ws);
+        },
+      },
+    );
+    if (!client) throw new Error('injectWS did not initialise the socket');
+    const hello = await client.next((m) => m.type === 'hello');
+    expect(hello.data).toMatchObject({ role: 'read', subscribe: ['sync:*'] });
+    await write(database, 1, 'contact:created');
+    await write(database, 1, 'sync:complete');
+    await client.next((m) => m.type === 'sync:complete');
+    expect(client.events().map((m) => m.type)).toEqual(['sync:complete']);
+    socket.terminate();
+    await app.close();
+  });
+
+  test('a plain GET without the upgrade is told to use a WebSocket (426)', async ({ database }) => {
+    const app = await buildTestApp(database);
+    const response = await app.inject({ method: 'GET', url: '/ws', headers: asReader });
+    expect(response.statusCode).toBe(426);
+    expect(response.json().error.code).toBe('upgrade_required');
+    await app.close();
+  });
+
   test('a bad since or subscription is a 400 naming the problem', async ({ database }) => {
     const { app } = await listening(database);
     const badSince = await app.inject({ method: 'GET', url: '/ws?since=-1', headers: asReader });
@@ -75,6 +110,15 @@ describe('GET /ws', () => {
     expect(badSince.json().error.message).toMatch(/since/);
     expect(badPattern.statusCode).toBe(400);
     expect(badPattern.json().error.message).toMatch(/contact:bogus/);
+    await app.close();
+  });
+
+  test('a client message over 4 KiB closes the socket with 1009 (too big)', async ({ database }) => {
+    const { app, url } = await listening(database);
+    const client = await connect(url());
+    await client.next((m) => m.type === 'hello');
+    client.socket.send(JSON.stringify({ subscribe: ['x'.repeat(5_000)] }));
+    expect((await client.closed).code).toBe(1009);
     await app.close();
   });
 

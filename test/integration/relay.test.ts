@@ -68,6 +68,27 @@ test('concurrent writers, some rolling back: every committed event once, in sequ
   await relay.stop();
 });
 
+test("an event takes its transaction id before its sequence number, even as a transaction's first write", async ({
+  database,
+}) => {
+  // Otherwise a number could be taken by a transaction the relay cannot yet see running, and be skipped.
+  await database.rows(sql`create function nextval_after_xid() returns bigint language plpgsql as $$
+    begin
+      if pg_current_xact_id_if_assigned() is null then
+        raise exception 'outbox sequence number taken before the transaction id';
+      end if;
+      return nextval('outbox_events_seq_seq');
+    end $$`);
+  await database.rows(sql`alter table outbox_events alter column seq set default nextval_after_xid()`);
+  await database.db.transaction((tx) =>
+    appendOutbox(tx, [
+      { type: 'contact:created', data: {} },
+      { type: 'contact:updated', data: {} },
+    ]),
+  );
+  expect(await committedSeqs(database)).toHaveLength(2);
+});
+
 test('a relay starts at the newest event, and keeps recent ones for reconnecting clients', async ({
   database,
 }) => {

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { durationBetween, formatCount, formatDuration, shortId } from '../lib/format.js';
 import { useNow } from '../lib/hooks.js';
 import { isFinished, sweepFraction } from '../lib/sweep-view.js';
@@ -41,9 +41,11 @@ function startFailure(error) {
   return { tone: 'bad', text: `The sweep did not start: ${error.message}` };
 }
 
-function SweepButtons({ api, onStarted }) {
+function SweepButtons({ api, onStarted, sweepState }) {
   const [pending, setPending] = useState(null);
   const [notice, setNotice] = useState(null);
+  // "Started" and "already running" describe the sweep of that moment: once it moves on, they are stale.
+  useEffect(() => setNotice(null), [sweepState]);
 
   async function start(mode) {
     setPending(mode);
@@ -137,6 +139,6 @@ export function SweepPanel({ api, sweep, isAdmin, onStarted }) {
     title=${html`${sweep && !isFinished(sweep) ? 'Running sweep' : 'Last sweep'} ${sweep ? html`<${SessionStatus} status=${sweep.status} />` : null}`}
   >
     ${sweep ? html`<${SweepSummary} sweep=${sweep} />` : html`<p class="empty">No sweep has run yet.</p>`}
-    ${isAdmin ? html`<${SweepButtons} api=${api} onStarted=${onStarted} />` : null}
+    ${isAdmin ? html`<${SweepButtons} api=${api} onStarted=${onStarted} sweepState=${sweep && isFinished(sweep) ? sweep.sessionId : null} />` : null}
   <//>`;
 }
