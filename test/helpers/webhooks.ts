@@ -26,6 +26,21 @@ export function hubspotEvent(
  * Headers HubSpot sends with a delivery: v3 (HMAC-SHA256 of method + URL + body + timestamp, base64) and v1.
  * Written here from HubSpot's docs rather than borrowed from the service, so the two check each other.
  */
+/** A `contact.propertyChange` event: `propertyName` set to `propertyValue` at `occurredAt` (epoch ms). */
+export const propertyChange = (
+  objectId: number,
+  occurredAt: number,
+  propertyName: string,
+  propertyValue: string,
+) =>
+  hubspotEvent({
+    subscriptionType: 'contact.propertyChange',
+    objectId,
+    occurredAt,
+    propertyName,
+    propertyValue,
+  });
+
 export function signedHeaders(
   body: string,
   url: string,

@@ -4,17 +4,10 @@ import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts'
 import { applyContactChanges } from '../../src/sync/apply/apply-changes.ts';
 import { createScratchDatabase, dbTest as test } from '../helpers/database.ts';
 import { contactRow, webhookPipeline } from '../helpers/pipeline.ts';
-import { hubspotEvent } from '../helpers/webhooks.ts';
+import { hubspotEvent, propertyChange } from '../helpers/webhooks.ts';
 
 const T = 1_795_000_000_000;
-const change = (objectId: number, at: number, propertyName: string, propertyValue: string) =>
-  hubspotEvent({
-    subscriptionType: 'contact.propertyChange',
-    objectId,
-    occurredAt: at,
-    propertyName,
-    propertyValue,
-  });
+const change = propertyChange;
 
 describe('applying webhook events', () => {
   test('a creation and its properties become a contact, with history, sync log, audit trail and outbox event', async ({

@@ -3,17 +3,10 @@ import { describe, expect } from 'vitest';
 import { asAdmin, asReader, buildTestApp } from '../helpers/app.ts';
 import { dbTest as test } from '../helpers/database.ts';
 import { webhookPipeline } from '../helpers/pipeline.ts';
-import { hubspotEvent } from '../helpers/webhooks.ts';
+import { propertyChange } from '../helpers/webhooks.ts';
 
 const T = 1_795_000_000_000;
-const change = (objectId: number, at: number, propertyName: string, propertyValue: string) =>
-  hubspotEvent({
-    subscriptionType: 'contact.propertyChange',
-    objectId,
-    occurredAt: at,
-    propertyName,
-    propertyValue,
-  });
+const change = propertyChange;
 
 describe('GET /api/contacts/:hubspotId/history', () => {
   test("a contact's values, newest HubSpot time first, stale ones marked, paged and filtered", async ({
