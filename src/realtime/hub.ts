@@ -47,6 +47,21 @@ interface Client {
   closing: boolean;
 }
 
+/**
+ * Runs `send` with the client's TCP socket corked, so a batch of frames leaves in one write rather than one
+ * system call each: at a thousand events a second to fifty clients that is most of the fan-out's cost.
+ * (`ws` exposes no batching of its own; `_socket` is its documented-in-source underlying socket.)
+ */
+function corked(socket: WebSocket, send: () => void): void {
+  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  raw?.cork();
+  try {
+    send();
+  } finally {
+    raw?.uncork();
+  }
+}
+
 const ClientMessage = z.object({
   subscribe: z.array(z.string().max(100)).max(MAX_PATTERNS),
 });
@@ -91,23 +106,28 @@ export function createHub(options: HubOptions) {
   }
 
   function sendRaw(client: Client, text: string): void {
-    if (client.closing) return;
-    if (client.socket.bufferedAmount > maxBufferedBytes) {
-      logger.info({ instance, buffered: client.socket.bufferedAmount }, 'WebSocket client lagged; cut off');
-      cutOff(client, CLOSE_LAGGED, 'lagged: reconnect with ?since=<last seq>');
-      return;
-    }
-    client.socket.send(text);
+    if (!client.closing) client.socket.send(text);
+  }
+
+  /**
+   * Cuts the client off when what it left unread passes the limit. Checked once per batch, before it is sent:
+   * a batch is at most a relay page, so a client never holds more than the limit and one page.
+   */
+  function lagging(client: Client): boolean {
+    if (client.socket.bufferedAmount <= maxBufferedBytes) return false;
+    logger.info({ instance, buffered: client.socket.bufferedAmount }, 'WebSocket client lagged; cut off');
+    cutOff(client, CLOSE_LAGGED, 'lagged: reconnect with ?since=<last seq>');
+    return true;
   }
 
   /** Sends the events after the client's position that it subscribes to, and moves its position. */
   function sendEvents(client: Client, messages: readonly OutboxMessage[], texts?: Map<number, string>): void {
+    if (client.closing || lagging(client)) return;
     for (const message of messages) {
       if (message.seq <= client.position) continue;
       client.position = message.seq;
       if (!matches(client.subscription, message.type)) continue;
       sendRaw(client, texts?.get(message.seq) ?? JSON.stringify(message));
-      if (client.closing) return;
     }
   }
 
@@ -245,7 +265,7 @@ export function createHub(options: HubOptions) {
             cutOff(client, CLOSE_LAGGED, 'lagged: catch-up too slow');
           continue;
         }
-        sendEvents(client, messages, texts);
+        corked(client.socket, () => sendEvents(client, messages, texts));
       }
     },
 
