@@ -35,7 +35,8 @@ export interface LoadOptions {
 
 const RESIGN_AFTER_MS = 4 * 60_000;
 
-function post(
+/** One delivery POSTed to 127.0.0.1:`port`; resolves with the answer's status and body. */
+export function post(
   agent: http.Agent,
   port: number,
   delivery: Delivery,

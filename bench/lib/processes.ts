@@ -1,6 +1,6 @@
 /** Child processes of the bench: start, wait for, measure and stop them. */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -134,4 +134,24 @@ export function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * User + system CPU seconds used so far by every live process whose name (`comm`) is `name`, e.g. all of
+ * PostgreSQL's backends: what the machine spent there, apart from what other tenants spent.
+ */
+export function cpuSecondsByName(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
