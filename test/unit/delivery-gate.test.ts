@@ -57,4 +57,34 @@ describe('the delivery gate', () => {
       vi.useRealTimers();
     }
   });
+
+  test('by default, small deliveries every 20 ms leave room to apply between them', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const gate = createDeliveryGate({ now: () => clock });
+      let openedAt: number | undefined;
+      // Each delivery is answered in 3 ms; the next comes 17 ms later.
+      const deliverEvery20ms = async () => {
+        for (let i = 0; i < 50 && openedAt === undefined; i++) {
+          const leave = gate.enter();
+          clock += 3;
+          await vi.advanceTimersByTimeAsync(3);
+          leave();
+          clock += 17;
+          await vi.advanceTimersByTimeAsync(17);
+        }
+      };
+      const delivering = deliverEvery20ms();
+      await vi.advanceTimersByTimeAsync(1);
+      void gate.quiet(10_000).then(() => {
+        openedAt = clock;
+      });
+      await delivering;
+      expect(openedAt).toBeDefined();
+      expect(openedAt).toBeLessThan(50);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
