@@ -16,10 +16,7 @@ export interface DeliveryGateOptions {
  * applying what they brought.
  * https://developers.hubspot.com/docs/api/webhooks#webhook-settings
  */
-export function createDeliveryGate({
-  quietMs = 5,
-  now = () => performance.now(),
-}: DeliveryGateOptions = {}) {
+export function createDeliveryGate({ quietMs = 5, now = () => performance.now() }: DeliveryGateOptions = {}) {
   let inFlight = 0;
   let lastLeftAt = Number.NEGATIVE_INFINITY;
   let waiters: (() => void)[] = [];
