@@ -17,8 +17,9 @@ const REQUIRED_SCOPES: Record<Access, string[]> = {
 };
 
 /**
- * Bearer tokens as HubSpot takes them: any private-app token (`pat-…`), or an OAuth access token this portal
- * issued that has not expired. Each private app has its own rate-limit bucket; an OAuth app shares one.
+ * Bearer tokens as HubSpot takes them: any private-app token (`pat-…`) not revoked, or an OAuth access token
+ * this portal issued that has neither expired nor died with an uninstall. Each private app has its own
+ * rate-limit bucket; an OAuth app shares one per portal.
  */
 export function createAuthenticator(deps: { oauth: OAuthStore; clock: Clock }) {
   return (authorization: string | undefined, access: Access): AuthenticatedCaller => {
@@ -27,11 +28,14 @@ export function createAuthenticator(deps: { oauth: OAuthStore; clock: Clock }) {
     if (!token) throw missingCredentials();
     let caller: AuthenticatedCaller;
     if (token.startsWith('pat-')) {
+      if (deps.oauth.isPrivateAppRevoked(token)) throw invalidToken();
       caller = { key: `private-app:${token}`, oauth: false, scopes: null };
     } else {
       const issued = deps.oauth.accessToken(token);
       if (!issued) throw invalidToken();
-      if (!deps.oauth.isLive(issued)) throw expiredToken(issued.expiresAt, deps.clock.now());
+      const state = deps.oauth.state(issued);
+      if (state === 'revoked') throw invalidToken();
+      if (state === 'expired') throw expiredToken(issued.expiresAt, deps.clock.now());
       caller = { key: 'oauth-app', oauth: true, scopes: new Set(issued.scopes) };
     }
     const required = REQUIRED_SCOPES[access];

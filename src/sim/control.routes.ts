@@ -8,7 +8,7 @@ import { type Faults, FaultsPatch } from './faults.ts';
 import { isoFromMs } from './iso.ts';
 import type { OAuthStore } from './oauth.ts';
 import type { Portal } from './portal.ts';
-import { parseRateLimit, type RateLimiter } from './rate-limit.ts';
+import { parseRateLimit, type RateLimiter, type RateLimitSpec } from './rate-limit.ts';
 import type { Deliverer } from './webhooks/deliverer.ts';
 
 export interface ControlDeps {
@@ -28,6 +28,22 @@ const ActivityRequest = z.object({
 const DrainRequest = z.object({ timeoutMs: z.number().int().min(0).optional() }).default({});
 
 const TargetRequest = z.object({ url: z.url().nullable() });
+
+const PrivateAppRevokeRequest = z.object({
+  token: z.string().regex(/^pat-\S+$/, { message: 'a private-app token starts with pat-' }),
+});
+
+const describeLimit = (spec: RateLimitSpec | null) => (spec ? `${spec.max}/${spec.intervalMs}ms` : 'off');
+
+/** undefined: not given, leave the limit alone. */
+function limitFrom(text: string | undefined): RateLimitSpec | null | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseRateLimit(text);
+  } catch (error) {
+    throw validationError((error as Error).message);
+  }
+}
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input ?? undefined);
@@ -72,31 +88,28 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
     return reply.send(Readable.from(truthChunks(portal)));
   });
 
-  app.get('/__sim/faults', async () => ({
+  const currentFaults = () => ({
     ...faults,
-    rateLimit: limiter.apiLimit ? `${limiter.apiLimit.max}/${limiter.apiLimit.intervalMs}ms` : 'off',
+    rateLimit: describeLimit(limiter.apiLimit),
+    oauthRateLimit: describeLimit(limiter.oauthLimit),
     searchLagMs: portal.searchLagMs,
-  }));
+  });
+
+  app.get('/__sim/faults', async () => currentFaults());
 
   app.post('/__sim/faults', async (request) => {
     const patch = parse(FaultsPatch, request.body);
-    if (patch.rateLimit !== undefined) {
-      try {
-        limiter.setApiLimit(parseRateLimit(patch.rateLimit));
-      } catch (error) {
-        throw validationError((error as Error).message);
-      }
-    }
+    // Both parsed before either is set, so a bad one changes nothing.
+    const privateLimit = limitFrom(patch.rateLimit);
+    const oauthLimit = limitFrom(patch.oauthRateLimit);
+    if (privateLimit !== undefined) limiter.setApiLimit(privateLimit);
+    if (oauthLimit !== undefined) limiter.setOAuthLimit(oauthLimit);
     if (patch.searchLagMs !== undefined) portal.setSearchLag(patch.searchLagMs);
     for (const key of ['latencyMs', 'errorRate', 'dropRate', 'duplicateRate', 'reorderWindowMs'] as const) {
       const value = patch[key];
       if (value !== undefined) faults[key] = value;
     }
-    return {
-      ...faults,
-      rateLimit: limiter.apiLimit ? `${limiter.apiLimit.max}/${limiter.apiLimit.intervalMs}ms` : 'off',
-      searchLagMs: portal.searchLagMs,
-    };
+    return currentFaults();
   });
 
   app.post('/__sim/activity', async (request) => {
@@ -119,4 +132,15 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
   });
 
   app.get('/__sim/oauth/tokens', async () => deps.oauth.list());
+
+  // Not in CONTRACT.md: what a portal admin does in HubSpot's settings.
+  // Uninstalling the app: every access and refresh token it holds for the portal dies at once.
+  app.post('/__sim/oauth/uninstall', async () => deps.oauth.uninstall());
+
+  // Deleting (or rotating away) a private app's token: it answers 401 on every CRM call from then on.
+  app.post('/__sim/private-apps/revoke', async (request) => {
+    const { token } = parse(PrivateAppRevokeRequest, request.body);
+    deps.oauth.revokePrivateApp(token);
+    return { token, live: false };
+  });
 }

@@ -6,7 +6,10 @@ export const FaultsPatch = z
   .object({
     latencyMs: z.number().min(0).max(60_000),
     errorRate: z.number().min(0).max(1),
+    /** The private apps' ten-secondly limit. */
     rateLimit: z.string(),
+    // Not in CONTRACT.md: the OAuth app's ten-secondly limit (HubSpot: 110/10s).
+    oauthRateLimit: z.string(),
     dropRate: z.number().min(0).max(1),
     duplicateRate: z.number().min(0).max(1),
     reorderWindowMs: z.number().min(0).max(600_000),

@@ -70,8 +70,27 @@ export function oauthRoutes(app: FastifyInstance, deps: { oauth: OAuthStore }): 
   app.post('/oauth/v1/token', token);
   app.post('/oauth/v3/token', token);
 
+  // RFC 7662 / RFC 7009 with the client's credentials in the form body, as oauth-v3.json gives them.
+  app.post('/oauth/v3/token/introspect', async (request) => {
+    const form = (request.body ?? {}) as Form;
+    return oauth.introspect({
+      clientId: form.client_id,
+      clientSecret: form.client_secret,
+      token: form.token,
+      hint: form.token_type_hint,
+    });
+  });
+
+  app.post('/oauth/v3/token/revoke', async (request, reply) => {
+    const form = (request.body ?? {}) as Form;
+    oauth.revoke({ clientId: form.client_id, clientSecret: form.client_secret, token: form.token });
+    // RFC 7009 section 2.2: 200, no content to speak of (the spec lists only the error answer).
+    return reply.code(200).send();
+  });
+
   app.get<{ Params: { token: string } }>('/oauth/v1/access-tokens/:token', async (request) => {
     const issued = oauth.accessToken(request.params.token);
+    // Expired, or killed by an uninstall.
     if (!issued || !oauth.isLive(issued)) {
       throw new HubSpotError(404, 'OBJECT_NOT_FOUND', 'access token not found or expired');
     }
@@ -107,6 +126,8 @@ export function oauthRoutes(app: FastifyInstance, deps: { oauth: OAuthStore }): 
     };
   });
 
+  // oauth-v1.json: 204 with no content. Only the refresh token dies; the access tokens made from it work until
+  // they expire (see oauth.ts).
   app.delete<{ Params: { token: string } }>('/oauth/v1/refresh-tokens/:token', async (request, reply) => {
     if (!oauth.revokeRefreshToken(request.params.token)) {
       throw new HubSpotError(404, 'OBJECT_NOT_FOUND', 'refresh token not found');

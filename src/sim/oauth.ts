@@ -1,10 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 
 /**
  * The OAuth side of the portal: codes, access tokens and refresh tokens
- * (https://developers.hubspot.com/docs/api/oauth/tokens). Refresh tokens do not rotate: a refresh answers with
- * the same refresh token and a new access token; earlier access tokens stay valid until they expire.
+ * (https://developers.hubspot.com/docs/api/oauth/tokens), and the private apps' tokens it has revoked.
+ * Refresh tokens do not rotate: a refresh answers with the same refresh token and a new access token; earlier
+ * access tokens stay valid until they expire.
+ *
+ * Revoking a refresh token leaves the access tokens made from it working until they expire: HubSpot's docs for
+ * `DELETE /oauth/v1/refresh-tokens/{token}` say "This will only delete the refresh token. Access tokens generated
+ * with the refresh token will not be affected." An uninstall (`/__sim/oauth/uninstall`) kills every token of the
+ * app at once.
  */
 export interface OAuthOptions {
   clock: Clock;
@@ -34,6 +40,8 @@ export class OAuthError extends Error {
       status: this.hubspotStatus,
       message: this.message,
       correlationId: randomUUID(),
+      // The OAuth specs' `Error` schema requires a category next to the RFC 6749 fields.
+      category: this.statusCode === 401 ? 'INVALID_AUTHENTICATION' : 'VALIDATION_ERROR',
       error: this.error,
       error_description: this.message,
     };
@@ -53,7 +61,11 @@ export interface AccessToken {
   issuedAt: number;
   expiresAt: number;
   refreshToken: string;
+  /** Killed by an uninstall before it expired. */
+  revoked: boolean;
 }
+
+export type AccessTokenState = 'live' | 'expired' | 'revoked';
 
 interface RefreshToken {
   token: string;
@@ -75,12 +87,79 @@ export interface TokenResponse {
 
 const CODE_TTL_MS = 5 * 60_000;
 
+/** `/oauth/v3/token/introspect` answers (oauth-v3.json, `TokenInfoResponseBaseIF`). */
+export type IntrospectionResponse = Record<string, unknown> & { active: boolean };
+
 export function createOAuthStore(options: OAuthOptions) {
   const { clock } = options;
   let ttlSeconds = options.tokenTtlSeconds;
   const codes = new Map<string, AuthCode>();
   const accessTokens = new Map<string, AccessToken>();
   const refreshTokens = new Map<string, RefreshToken>();
+  /** Private-app tokens revoked in the portal's settings; every other `pat-…` token is accepted. */
+  const revokedPrivateApps = new Map<string, number>();
+  const hubDomain = `sim-portal-${options.portalId}.hubspot.com`;
+  const user = 'sim-user@example.com';
+
+  const stateOf = (token: AccessToken): AccessTokenState =>
+    token.revoked ? 'revoked' : token.expiresAt > clock.now() ? 'live' : 'expired';
+
+  function accessTokenInfo(token: AccessToken): IntrospectionResponse {
+    const expiresIn = Math.max(0, Math.floor((token.expiresAt - clock.now()) / 1000));
+    const scopes = token.scopes.join(' ');
+    const sign = (what: string) =>
+      createHmac('sha256', options.clientSecret).update(`${what}:${token.token}`).digest('base64');
+    return {
+      active: stateOf(token) === 'live',
+      token: token.token,
+      token_use: 'access_token',
+      token_type: 'access',
+      client_id: options.clientId,
+      app_id: options.appId,
+      hub_id: options.portalId,
+      hub_domain: hubDomain,
+      user,
+      user_id: options.userId,
+      scopes: token.scopes,
+      expires_in: expiresIn,
+      is_private_distribution: false,
+      signed_access_token: {
+        appId: options.appId,
+        appInstallId: `${options.appId}-${options.portalId}`,
+        audience: 'api.hubapi.com',
+        expiresAt: token.expiresAt,
+        hubId: options.portalId,
+        hublet: 'na1',
+        installingUserId: options.userId,
+        isPrivateDistribution: false,
+        isServiceAccount: false,
+        isUserLevel: false,
+        newSignature: sign('new'),
+        scopeToScopeGroupPks: '',
+        scopes,
+        signature: sign('old'),
+        trialScopeToScopeGroupPks: '',
+        trialScopes: '',
+        userId: options.userId,
+      },
+    };
+  }
+
+  function refreshTokenInfo(refresh: RefreshToken): IntrospectionResponse {
+    return {
+      active: !refresh.revoked,
+      token: refresh.token,
+      token_use: 'refresh_token',
+      token_type: 'refresh',
+      client_id: options.clientId,
+      app_id: options.appId,
+      hub_id: options.portalId,
+      hub_domain: hubDomain,
+      user,
+      user_id: options.userId,
+      scopes: refresh.scopes,
+    };
+  }
 
   function checkClient(clientId: string | undefined, clientSecret?: string | undefined): void {
     if (!clientId) throw new OAuthError('invalid_request', 'BAD_CLIENT_ID', 'missing client id');
@@ -102,6 +181,7 @@ export function createOAuthStore(options: OAuthOptions) {
       issuedAt: now,
       expiresAt: now + ttlSeconds * 1000,
       refreshToken: refresh.token,
+      revoked: false,
     });
     return {
       token_type: 'bearer',
@@ -188,7 +268,76 @@ export function createOAuthStore(options: OAuthOptions) {
     },
 
     isLive(token: AccessToken): boolean {
-      return token.expiresAt > clock.now();
+      return stateOf(token) === 'live';
+    },
+
+    state: stateOf,
+
+    /**
+     * RFC 7662 introspection with the client's credentials. A token this portal issued is described in full,
+     * `active: false` once expired or revoked (the spec's schemas require every field); a token it never issued
+     * answers `{active: false}` alone, as RFC 7662 section 2.2 asks.
+     */
+    introspect(input: {
+      clientId?: string;
+      clientSecret?: string;
+      token?: string;
+      hint?: string;
+    }): IntrospectionResponse {
+      checkClient(input.clientId, input.clientSecret ?? '');
+      if (!input.token) throw new OAuthError('invalid_request', 'BAD_TOKEN', 'missing token');
+      const access = accessTokens.get(input.token);
+      const refresh = refreshTokens.get(input.token);
+      if (input.hint === 'refresh_token' && refresh) return refreshTokenInfo(refresh);
+      if (access) return accessTokenInfo(access);
+      if (refresh) return refreshTokenInfo(refresh);
+      return { active: false };
+    },
+
+    /**
+     * RFC 7009 revocation of a refresh token (oauth-v3.json: "Deletes/Revokes provided Refresh Token"). An
+     * unknown or already revoked token is not an error (RFC 7009 section 2.2); an access token is refused with
+     * `unsupported_token_type` (section 2.2.1) so that no caller believes it is dead when it is not.
+     */
+    revoke(input: { clientId?: string; clientSecret?: string; token?: string }): void {
+      checkClient(input.clientId, input.clientSecret ?? '');
+      if (!input.token) throw new OAuthError('invalid_request', 'BAD_TOKEN', 'missing token');
+      if (accessTokens.has(input.token)) {
+        throw new OAuthError(
+          'unsupported_token_type',
+          'BAD_TOKEN_TYPE',
+          'only refresh tokens can be revoked; access tokens expire on their own',
+        );
+      }
+      const refresh = refreshTokens.get(input.token);
+      if (refresh) refresh.revoked = true;
+    },
+
+    /** What an uninstall does: every token of the app for this portal dies at once. */
+    uninstall(): { accessTokens: number; refreshTokens: number } {
+      let access = 0;
+      let refresh = 0;
+      for (const token of accessTokens.values()) {
+        if (stateOf(token) !== 'live') continue;
+        token.revoked = true;
+        access++;
+      }
+      for (const token of refreshTokens.values()) {
+        if (token.revoked) continue;
+        token.revoked = true;
+        refresh++;
+      }
+      codes.clear();
+      return { accessTokens: access, refreshTokens: refresh };
+    },
+
+    /** A private app's token deleted or rotated in HubSpot's settings: it answers 401 from then on. */
+    revokePrivateApp(token: string): void {
+      if (!revokedPrivateApps.has(token)) revokedPrivateApps.set(token, clock.now());
+    },
+
+    isPrivateAppRevoked(token: string): boolean {
+      return revokedPrivateApps.has(token);
     },
 
     /** Every token issued, for `/__sim/oauth/tokens`. */
@@ -201,13 +350,22 @@ export function createOAuthStore(options: OAuthOptions) {
           scopes: token.scopes,
           issuedAt: new Date(token.issuedAt).toISOString(),
           expiresAt: new Date(token.expiresAt).toISOString(),
-          live: token.expiresAt > now,
+          live: !token.revoked && token.expiresAt > now,
+          revoked: token.revoked,
         })),
         refreshTokens: [...refreshTokens.values()].map((token) => ({
           token: token.token,
           scopes: token.scopes,
           issuedAt: new Date(token.issuedAt).toISOString(),
           live: !token.revoked,
+          revoked: token.revoked,
+        })),
+        // Only the revoked ones: any other `pat-…` token is accepted, so there is no list of live ones.
+        privateAppTokens: [...revokedPrivateApps].map(([token, revokedAt]) => ({
+          token,
+          live: false,
+          revoked: true,
+          revokedAt: new Date(revokedAt).toISOString(),
         })),
       };
     },

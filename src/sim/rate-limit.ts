@@ -46,8 +46,10 @@ type RollingWindow = ReturnType<typeof createRollingWindow>;
 
 export interface RateLimiterOptions {
   clock: Clock;
-  /** Per app (a private app's token, or the OAuth app): HubSpot's ten-secondly rolling limit. */
+  /** Per private app (one per token): HubSpot's ten-secondly rolling limit, 100 or 190 per 10 s by tier. */
   api: RateLimitSpec | null;
+  /** Per OAuth (public) app and installing portal: HubSpot gives 110 per 10 s. Absent: off. */
+  oauth?: RateLimitSpec | null;
   /** Search's own budget (HubSpot: 5 a second per account). */
   search: RateLimitSpec | null;
   /** Requests a day per private app; OAuth apps have no daily cap. */
@@ -65,8 +67,10 @@ const DAY_MS = 86_400_000;
 export function createRateLimiter(options: RateLimiterOptions) {
   const { clock } = options;
   let apiSpec = options.api;
+  let oauthSpec = options.oauth ?? null;
   let searchSpec = options.search;
   let apiWindows = new Map<string, RollingWindow>();
+  let oauthWindows = new Map<string, RollingWindow>();
   let searchWindows = new Map<string, RollingWindow>();
   const daily = new Map<string, { day: number; used: number }>();
 
@@ -93,11 +97,13 @@ export function createRateLimiter(options: RateLimiterOptions) {
     checkApi(caller: Caller): Record<string, string> {
       const headers: Record<string, string> = {};
       const now = clock.now();
+      // Each kind of app has its own limit, and the headers advertise the caller's own.
+      const spec = caller.oauth ? oauthSpec : apiSpec;
       let rolling: { allowed: boolean; remaining: number } | null = null;
-      if (apiSpec) {
-        rolling = windowFor(apiWindows, caller.key, apiSpec).take(now);
-        headers['X-HubSpot-RateLimit-Interval-Milliseconds'] = String(apiSpec.intervalMs);
-        headers['X-HubSpot-RateLimit-Max'] = String(apiSpec.max);
+      if (spec) {
+        rolling = windowFor(caller.oauth ? oauthWindows : apiWindows, caller.key, spec).take(now);
+        headers['X-HubSpot-RateLimit-Interval-Milliseconds'] = String(spec.intervalMs);
+        headers['X-HubSpot-RateLimit-Max'] = String(spec.max);
         headers['X-HubSpot-RateLimit-Remaining'] = String(rolling.remaining);
       }
       if (!caller.oauth && options.daily !== null && apiSpec) {
@@ -121,16 +127,25 @@ export function createRateLimiter(options: RateLimiterOptions) {
       if (!searchSpec) return;
       if (!windowFor(searchWindows, caller.key, searchSpec).take(clock.now()).allowed) deny('SECONDLY', {});
     },
+    /** The private apps' limit. */
     setApiLimit(spec: RateLimitSpec | null): void {
       apiSpec = spec;
       apiWindows = new Map();
+    },
+    setOAuthLimit(spec: RateLimitSpec | null): void {
+      oauthSpec = spec;
+      oauthWindows = new Map();
     },
     setSearchLimit(spec: RateLimitSpec | null): void {
       searchSpec = spec;
       searchWindows = new Map();
     },
+    /** The private apps' limit. */
     get apiLimit(): RateLimitSpec | null {
       return apiSpec;
+    },
+    get oauthLimit(): RateLimitSpec | null {
+      return oauthSpec;
     },
   };
 }

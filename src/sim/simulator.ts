@@ -42,8 +42,13 @@ export const SimulatorOptions = z.object({
   clientSecret: z.string().min(1).default('sim-client-secret'),
   webhookUrl: z.url().nullable().default(null),
   signature: z.enum(['both', 'v3', 'v2', 'v1']).default('both'),
-  /** Per app, rolling; `off` disables every API limit (ten-secondly, search, daily). */
+  /**
+   * Per private app, rolling (HubSpot: 190/10s on Pro and Enterprise, 100/10s below); `off` disables every API
+   * limit (ten-secondly for both kinds of app, search, daily) unless `oauthRateLimit` is given.
+   */
   rateLimit: rateLimitText.default('190/10s'),
+  /** Per OAuth app and portal, rolling (HubSpot: 110/10s); unset: 110/10s, or off when `rateLimit` is off. */
+  oauthRateLimit: rateLimitText.optional(),
   searchRateLimit: rateLimitText.default('5/1s'),
   /** Requests a day per private app (HubSpot: 250,000 to 1,000,000); null: no daily cap. */
   dailyLimit: z.number().int().positive().nullable().default(500_000),
@@ -112,6 +117,7 @@ export async function createSimulator(input: SimulatorOptions = {}) {
   const limiter = createRateLimiter({
     clock,
     api: apiLimit,
+    oauth: parseRateLimit(options.oauthRateLimit ?? (apiLimit ? '110/10s' : 'off')),
     search: apiLimit ? parseRateLimit(options.searchRateLimit) : null,
     daily: options.dailyLimit,
   });

@@ -10,7 +10,11 @@ describe('the command line', () => {
   test('prints the listening line, serves the flags it was given, and exits cleanly on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      [cli, '--port', '0', '--contacts', '7', '--seed', 'cli', '--rate-limit', '3/10s'],
+      [
+        cli,
+        ...['--port', '0', '--contacts', '7', '--seed', 'cli'],
+        ...['--rate-limit', '3/10s', '--oauth-rate-limit', '2/10s'],
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -30,6 +34,8 @@ describe('the command line', () => {
     });
     expect(response.headers.get('x-hubspot-ratelimit-max')).toBe('3');
     expect(((await response.json()) as { results: unknown[] }).results.length).toBeLessThanOrEqual(7);
+    const faults = (await (await fetch(`${url}/__sim/faults`)).json()) as Record<string, unknown>;
+    expect(faults).toMatchObject({ rateLimit: '3/10000ms', oauthRateLimit: '2/10000ms' });
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Simulator } from '../../src/sim/simulator.ts';
-import { api, type Json, manualClock, sdkClient, startSimulator } from './helpers.ts';
+import {
+  api,
+  assertMatchesSchema,
+  type Json,
+  manualClock,
+  PRIVATE_APP_TOKEN,
+  sdkClient,
+  startSimulator,
+} from './helpers.ts';
 
 let simulator: Simulator | undefined;
 afterEach(async () => {
@@ -75,5 +83,111 @@ describe('the ten-secondly rolling limit', () => {
     const open = await api(simulator, 'GET', '/crm/v3/objects/contacts');
     expect(open.status).toBe(200);
     expect(open.headers.get('x-hubspot-ratelimit-max')).toBeNull();
+  });
+});
+
+describe('limits by kind of app', () => {
+  async function oauthAccessToken(current: Simulator): Promise<string> {
+    const redirectUri = 'http://127.0.0.1:3000/oauth/callback';
+    const query = new URLSearchParams({
+      client_id: current.options.clientId,
+      redirect_uri: redirectUri,
+      scope: 'oauth crm.objects.contacts.read',
+    });
+    const consent = await fetch(`${current.url}/oauth/authorize?${query}`, { redirect: 'manual' });
+    const code = new URL(consent.headers.get('location') as string).searchParams.get('code') as string;
+    const tokens = await fetch(`${current.url}/oauth/v3/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: current.options.clientId,
+        client_secret: current.options.clientSecret,
+        redirect_uri: redirectUri,
+        code,
+      }),
+    });
+    return ((await tokens.json()) as Json).access_token;
+  }
+
+  /** Calls until the first 429; answers how many got through and the headers of the first answer. */
+  async function callUntilLimited(current: Simulator, token: string, atMost: number) {
+    let first: Headers | undefined;
+    for (let i = 0; i < atMost; i++) {
+      const answer = await api(current, 'GET', '/crm/v3/objects/contacts?limit=1', undefined, token);
+      first ??= answer.headers;
+      if (answer.status === 429) {
+        expect(answer.body).toMatchObject({ policyName: 'TEN_SECONDLY_ROLLING' });
+        assertMatchesSchema('crm-contacts-v3', 'Error', answer.body);
+        return { allowed: i, first: first as Headers, limited: answer };
+      }
+      expect(answer.status).toBe(200);
+    }
+    throw new Error(`no 429 after ${atMost} calls`);
+  }
+
+  test('by default an OAuth app gets 110 per 10 s and a private app 190, each advertised in its own headers', async () => {
+    const clock = manualClock();
+    simulator = await startSimulator({ clock, contacts: 5, rateLimit: '190/10s', dailyLimit: null });
+    const oauthToken = await oauthAccessToken(simulator);
+
+    const oauth = await callUntilLimited(simulator, oauthToken, 200);
+    expect(oauth.allowed).toBe(110);
+    expect(oauth.first.get('x-hubspot-ratelimit-max')).toBe('110');
+    expect(oauth.first.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('10000');
+    expect(oauth.first.get('x-hubspot-ratelimit-remaining')).toBe('109');
+    expect(oauth.limited.headers.get('x-hubspot-ratelimit-max')).toBe('110');
+    // OAuth apps have no daily cap and no daily headers.
+    expect(oauth.first.get('x-hubspot-ratelimit-daily')).toBeNull();
+
+    // The OAuth app's budget is its own: a private app still has all 190.
+    const privateApp = await callUntilLimited(simulator, PRIVATE_APP_TOKEN, 300);
+    expect(privateApp.allowed).toBe(190);
+    expect(privateApp.first.get('x-hubspot-ratelimit-max')).toBe('190');
+    expect(privateApp.first.get('x-hubspot-ratelimit-remaining')).toBe('189');
+
+    clock.advance(10_001);
+    expect((await api(simulator, 'GET', '/crm/v3/objects/contacts', undefined, oauthToken)).status).toBe(200);
+  });
+
+  test('oauthRateLimit and POST /__sim/faults {"oauthRateLimit"} set the OAuth limit on its own', async () => {
+    simulator = await startSimulator({ contacts: 5, rateLimit: '5/10s', oauthRateLimit: '3/10s' });
+    const oauthToken = await oauthAccessToken(simulator);
+    expect((await callUntilLimited(simulator, oauthToken, 10)).allowed).toBe(3);
+    expect((await callUntilLimited(simulator, PRIVATE_APP_TOKEN, 10)).allowed).toBe(5);
+
+    const faults = await fetch(`${simulator.url}/__sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ oauthRateLimit: '2/1s' }),
+    });
+    expect(await faults.json()).toMatchObject({ rateLimit: '5/10000ms', oauthRateLimit: '2/1000ms' });
+    const limited = await callUntilLimited(simulator, oauthToken, 10);
+    expect(limited.allowed).toBe(2);
+    expect(limited.first.get('x-hubspot-ratelimit-max')).toBe('2');
+
+    const bad = await fetch(`${simulator.url}/__sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rateLimit: '9/1s', oauthRateLimit: 'fast' }),
+    });
+    expect(bad.status).toBe(400);
+    // A bad value changes neither limit.
+    expect(await (await fetch(`${simulator.url}/__sim/faults`)).json()).toMatchObject({
+      rateLimit: '5/10000ms',
+    });
+  });
+
+  test('rateLimit off turns the OAuth limit off too', async () => {
+    simulator = await startSimulator({ contacts: 5, rateLimit: 'off' });
+    const answer = await api(
+      simulator,
+      'GET',
+      '/crm/v3/objects/contacts',
+      undefined,
+      await oauthAccessToken(simulator),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-hubspot-ratelimit-max')).toBeNull();
   });
 });
