@@ -8,6 +8,10 @@ import { createAuditRepository } from './audit/audit.repository.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
+import type { Connection } from './connections/connection.ts';
+import { createConnectionsRepository } from './connections/connections.repository.ts';
+import { connectionsRoutes } from './connections/connections.routes.ts';
+import { connectionFromConfig } from './connections/from-config.ts';
 import { createContactsRepository } from './contacts/contacts.repository.ts';
 import { contactsRoutes } from './contacts/contacts.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
@@ -18,6 +22,8 @@ import { healthRoutes } from './health/health.routes.ts';
 import { createAuthGuards } from './http/auth.ts';
 import { handleError } from './http/error-handler.ts';
 import type { HubSpotClient } from './hubspot/client.ts';
+import { createKeysRepository } from './keys/keys.repository.ts';
+import { keysRoutes } from './keys/keys.routes.ts';
 import type { Logger } from './logger.ts';
 import { createRealtime, type Realtime, type RealtimeOptions } from './realtime/realtime.ts';
 import { wsRoutes } from './realtime/ws.routes.ts';
@@ -46,6 +52,8 @@ export interface AppDeps {
   sweeper?: Sweeper;
   /** The HubSpot client, when a connection is configured (its budget is reported in the sync status). */
   hubspot?: HubSpotClient | undefined;
+  /** The HubSpot connection (server.ts shares it with the workers); built from the config when absent. */
+  connection?: Connection;
   /** Tuning of the outbox relay and the WebSocket clients (tests shorten heartbeats and buffers). */
   realtime?: Omit<RealtimeOptions, 'database' | 'logger'>;
 }
@@ -112,13 +120,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', () => realtime.start());
   app.addHook('onClose', () => realtime.stop());
 
-  const guards = createAuthGuards({ adminToken: deps.adminToken, readToken: config.READ_TOKEN });
+  const keys = createKeysRepository({ db: database.db });
+  const guards = createAuthGuards({ adminToken: deps.adminToken, readToken: config.READ_TOKEN, keys, clock });
   const audit = createAuditRepository({ db: database.db });
   const errors = createErrorsRepository({ db: database.db });
   const contacts = createContactsRepository({ db: database.db });
 
+  const connection = deps.connection ?? connectionFromConfig(config, database, deps.logger);
   await app.register(healthRoutes({ database, migrationsFolder: deps.migrationsFolder }));
+  await app.register(
+    connectionsRoutes({
+      config,
+      database,
+      connection,
+      connections: createConnectionsRepository(),
+      audit,
+      guards,
+    }),
+  );
   await app.register(auditRoutes({ audit, guards }));
+  await app.register(keysRoutes({ keys, audit, guards, clock }));
   const inbox = createInboxRepository();
   const replayParked = (errorId: string) => inbox.replay(database.db, errorId);
   await app.register(errorsRoutes({ errors, replayParked, audit, guards, clock }));
@@ -148,7 +169,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       properties: config.HUBSPOT_CONTACT_PROPERTIES,
     });
   await app.register(
-    syncRoutes({ config, database, sweeper, sessions, inbox, audit, guards, hubspot: deps.hubspot }),
+    syncRoutes({
+      config,
+      database,
+      sweeper,
+      sessions,
+      inbox,
+      audit,
+      guards,
+      hubspot: deps.hubspot,
+      connection,
+    }),
   );
   await app.register(wsRoutes({ hub: realtime.hub, guards }));
   await app.register(dashboardRoutes());

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { announceConnectionState } from './connections/connection-status.ts';
+import { connectionFromConfig } from './connections/from-config.ts';
+import { TokenKeyError } from './connections/token-cipher.ts';
 import { createDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createHubSpotClient } from './hubspot/client.ts';
@@ -44,22 +45,43 @@ try {
   process.exit(1);
 }
 
-const accessToken = config.HUBSPOT_ACCESS_TOKEN;
-const hubspot = accessToken
+const connection = connectionFromConfig(config, database, logger);
+try {
+  await connection.checkKey();
+} catch (error) {
+  if (!(error instanceof TokenKeyError)) throw error;
+  // A wrong key must stop the service loudly: silently running disconnected would look like a HubSpot outage.
+  logger.fatal(`TOKEN_ENCRYPTION_KEY cannot open the stored HubSpot tokens: ${error.message}`);
+  process.exit(1);
+}
+const canConnect = Boolean(
+  config.HUBSPOT_ACCESS_TOKEN || (config.HUBSPOT_CLIENT_ID && config.HUBSPOT_CLIENT_SECRET),
+);
+const hubspot = canConnect
   ? createHubSpotClient({
       basePath: config.HUBSPOT_API_BASE,
-      accessToken: async () => accessToken,
+      accessToken: connection.accessToken,
+      onUnauthorized: connection.rejected,
       logger: logger.child({ component: 'hubspot' }),
     })
   : undefined;
-if (!hubspot) logger.warn('no HubSpot access token configured: new contacts stay pending until one is');
-await announceConnectionState(database.db, {
-  state: hubspot ? 'connected' : 'disconnected',
-  kind: hubspot ? 'private_app' : null,
-  portalId: config.HUBSPOT_PORTAL_ID ?? null,
-}).catch((error) => logger.warn({ err: error }, 'could not record the connection state'));
+if (!hubspot)
+  logger.warn(
+    'no HubSpot connection configured (HUBSPOT_ACCESS_TOKEN, or HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET for OAuth): new contacts stay pending until one is',
+  );
+await connection
+  .announce()
+  .catch((error) => logger.warn({ err: error }, 'could not record the connection state'));
 const deliveryGate = createDeliveryGate();
-const workers = createWorkers({ config, database, logger, hubspot, deliveryGate });
+const workers = createWorkers({
+  config,
+  database,
+  logger,
+  hubspot,
+  deliveryGate,
+  connected: () => connection.usable,
+});
+connection.onConnected(workers.onConnected);
 const app = await buildApp({
   config,
   logger,
@@ -69,6 +91,7 @@ const app = await buildApp({
   deliveryGate,
   sweeper: workers.sweeper,
   hubspot,
+  connection,
 });
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -28,6 +28,11 @@ export interface WorkersDeps {
   deliveryGate?: DeliveryGate;
   /** Off in tests that start sweeps themselves. */
   schedule?: boolean;
+  /**
+   * Whether the HubSpot connection can be used now. While it cannot (an OAuth portal not yet connected, a
+   * revoked token), fetch-backs and sweeps wait instead of failing in a loop; webhooks are still stored.
+   */
+  connected?: () => boolean;
 }
 
 /**
@@ -50,6 +55,7 @@ export function createWorkers({
   applyShards = 2,
   deliveryGate,
   schedule = true,
+  connected = () => true,
 }: WorkersDeps) {
   const errors = createErrorsRepository({ db: database.db });
   const inbox = createInboxRepository();
@@ -74,7 +80,7 @@ export function createWorkers({
     : undefined;
   const fetchLoop = fetcher
     ? createDrainLoop({
-        step: fetcher.fetchNext,
+        step: () => (connected() ? fetcher.fetchNext() : Promise.resolve(0)),
         logger: logger.child({ worker: 'fetch' }),
         concurrency: 2,
         wakeEveryMs: 2_000,
@@ -110,6 +116,7 @@ export function createWorkers({
     errors,
     logger: logger.child({ worker: 'sweep' }),
     properties: config.HUBSPOT_CONTACT_PROPERTIES,
+    connected,
   });
   const scheduler =
     hubspot && schedule
@@ -154,6 +161,11 @@ export function createWorkers({
       for (const loop of applyLoops) loop.start();
       fetchLoop?.start();
       await scheduler?.start();
+    },
+    /** A portal was (re)connected: fetch what waited, and run the sweep the schedule could not. */
+    onConnected(): void {
+      fetchLoop?.wake();
+      void scheduler?.resume();
     },
     /** Resolves once the inbox is applied and no fetch is due (for tests, benchmarks and the demo). */
     async settled() {

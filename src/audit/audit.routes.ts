@@ -24,10 +24,13 @@ export function toAuditView({ cursorAt: _cursorAt, ...row }: AuditRow & { cursor
   return { ...row, timestamp: row.timestamp?.toISOString() ?? null };
 }
 
-/** Who did an admin action, for the audit trail: the token's role, the client address and agent. */
+/**
+ * Who did an admin action, for the audit trail: the authenticated token (`admin-token`, or `key:NAME` for a
+ * named key), the client address and agent.
+ */
 export function actorOf(request: FastifyRequest): Pick<AuditEntry, 'userId' | 'ipAddress' | 'userAgent'> {
   return {
-    userId: request.role === 'admin' ? 'admin-token' : (request.role ?? 'anonymous'),
+    userId: request.actor ?? (request.role === 'admin' ? 'admin-token' : (request.role ?? 'anonymous')),
     ipAddress: request.ip,
     userAgent: request.headers['user-agent'] ?? null,
   };

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { type Clock, systemClock } from '../clock.ts';
+import { dueForTouch, type KeysRepository, looksLikeKey } from '../keys/keys.repository.ts';
 import { forbidden, unauthorized } from './app-error.ts';
 
 export type Role = 'admin' | 'read';
@@ -36,19 +38,55 @@ export function roleOf(token: string | undefined, tokens: AuthTokens): Role | un
   return undefined;
 }
 
-export function createAuthGuards(tokens: AuthTokens) {
+/** Who a token is: its role, and the name the audit trail gives it. */
+export interface Principal {
+  role: Role;
+  /** `admin-token` / `read-token` for the bootstrap tokens, `key:NAME` for a named key. */
+  actor: string;
+}
+
+export interface AuthGuardsDeps extends AuthTokens {
+  /** Named API keys; without them only the bootstrap tokens work. */
+  keys?: Pick<KeysRepository, 'findActive' | 'touch'> | undefined;
+  clock?: Clock;
+}
+
+export function createAuthGuards({ keys, clock = systemClock, ...tokens }: AuthGuardsDeps) {
+  /**
+   * The bootstrap tokens first (constant-time), then named keys. Keys are read from the database on every
+   * request, never cached, so a key revoked on one instance is refused at once by every instance.
+   */
+  async function resolve(request: FastifyRequest, token: string | undefined): Promise<Principal | undefined> {
+    const role = roleOf(token, tokens);
+    if (role) return { role, actor: `${role}-token` };
+    if (!token || !keys || !looksLikeKey(token)) return undefined;
+    const key = await keys.findActive(token);
+    if (!key) return undefined;
+    const now = clock.now();
+    if (dueForTouch(key.lastUsedAt, now)) {
+      // A failed last-used write must not refuse a valid key: it is a hint for operators, not the check.
+      await keys.touch(key.id, now).catch((error: unknown) => {
+        request.log.warn({ err: error, key: key.name }, "could not record the key's last use");
+      });
+    }
+    return { role: key.role, actor: `key:${key.name}` };
+  }
+
   const guard =
     (needed: Role, options: { allowQuery?: boolean } = {}) =>
     async (request: FastifyRequest) => {
-      const role = roleOf(bearerToken(request, options), tokens);
-      if (!role) throw unauthorized();
-      if (needed === 'admin' && role !== 'admin') throw forbidden('this call needs the admin token');
-      request.role = role;
+      const principal = await resolve(request, bearerToken(request, options));
+      if (!principal) throw unauthorized();
+      if (needed === 'admin' && principal.role !== 'admin')
+        throw forbidden('this call needs the admin token or an admin key');
+      request.role = principal.role;
+      request.actor = principal.actor;
     };
   return {
     requireAdmin: guard('admin'),
     requireRead: guard('read'),
     requireReadFromQueryOrHeader: guard('read', { allowQuery: true }),
+    requireAdminFromQueryOrHeader: guard('admin', { allowQuery: true }),
   };
 }
 
@@ -57,5 +95,7 @@ export type AuthGuards = ReturnType<typeof createAuthGuards>;
 declare module 'fastify' {
   interface FastifyRequest {
     role?: Role;
+    /** Who made the request, for the audit trail: see `Principal.actor`. */
+    actor?: string;
   }
 }

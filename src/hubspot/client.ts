@@ -55,6 +55,11 @@ export interface HubSpotClientOptions {
   basePath: string;
   /** The bearer token for the next call; undefined when no connection is configured. */
   accessToken: () => Promise<string | undefined>;
+  /**
+   * HubSpot answered 401 to `token`: returns a token to try once more with (a refreshed one), or undefined
+   * when there is none (a revoked private-app token, a dead refresh token).
+   */
+  onUnauthorized?: (token: string, reason: string) => Promise<string | undefined>;
   logger: Logger;
   timeoutMs?: number;
   pacer?: Pacer;
@@ -101,6 +106,25 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
     priority: Priority,
     request: () => Promise<T>,
     budget: Pacer = pacer,
+  ): Promise<T> {
+    try {
+      return await attempt(what, priority, request, budget);
+    } catch (error) {
+      const used = token;
+      if (!(error instanceof HubSpotError && error.status === 401 && used && options.onUnauthorized))
+        throw error;
+      // A token can lapse between our expiry check and HubSpot's: refresh once and send the call again.
+      const next = await options.onUnauthorized(used, error.message);
+      if (!next || next === used) throw error;
+      return attempt(what, priority, request, budget);
+    }
+  }
+
+  async function attempt<T extends { headers: Record<string, string> }>(
+    what: string,
+    priority: Priority,
+    request: () => Promise<T>,
+    budget: Pacer,
   ): Promise<T> {
     return budget.run(priority, async () => {
       await authorised();

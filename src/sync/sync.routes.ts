@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuditRepository } from '../audit/audit.repository.ts';
 import { actorOf } from '../audit/audit.routes.ts';
 import type { Config } from '../config.ts';
+import type { Connection } from '../connections/connection.ts';
 import type { Database } from '../db/client.ts';
 import { query } from '../db/query.ts';
 import { AppError, notFound } from '../http/app-error.ts';
@@ -75,6 +76,7 @@ export interface SyncRoutesDeps {
   >;
   database: Database;
   hubspot?: HubSpotClient | undefined;
+  connection: Pick<Connection, 'view'>;
   sweeper: Sweeper;
   sessions: SessionsRepository;
   inbox: InboxRepository;
@@ -86,6 +88,7 @@ export function syncRoutes({
   config,
   database,
   hubspot,
+  connection,
   sweeper,
   sessions,
   inbox,
@@ -165,7 +168,7 @@ export function syncRoutes({
         },
       },
       async () => {
-        const [active, last, depth, fetches] = await Promise.all([
+        const [active, last, depth, fetches, linked] = await Promise.all([
           sessions.active(db),
           sessions.latest(db),
           inbox.depth(db),
@@ -173,12 +176,17 @@ export function syncRoutes({
             db,
             sql`select count(*)::int as pending from contacts where sync_status = 'pending' and not archived`,
           ),
+          connection.view(),
         ]);
         return {
           connection: {
-            connected: Boolean(config.HUBSPOT_ACCESS_TOKEN),
-            kind: config.HUBSPOT_ACCESS_TOKEN ? 'private_app' : null,
-            portalId: config.HUBSPOT_PORTAL_ID ?? null,
+            connected: linked.state === 'connected',
+            state: linked.state,
+            kind: linked.kind,
+            portalId: linked.portalId,
+            expiresAt: linked.expiresAt,
+            lastError: linked.lastError,
+            installable: linked.installable,
             // Set while HubSpot's daily API limit is used up: no call goes out until then.
             dailyLimitUntil: hubspot?.pacer.dailyLimitUntil
               ? new Date(hubspot.pacer.dailyLimitUntil).toISOString()

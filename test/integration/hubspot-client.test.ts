@@ -70,6 +70,38 @@ describe('the HubSpot client against the simulator', () => {
     });
   });
 
+  test('after a 401 the connection is asked for a fresh token, and the call is sent once more with it', async () => {
+    const sim = await start();
+    let current = 'expired-token';
+    const refusedTokens: string[] = [];
+    const hubspot = createHubSpotClient({
+      basePath: sim.url,
+      accessToken: async () => current,
+      onUnauthorized: async (token) => {
+        refusedTokens.push(token);
+        current = TOKEN;
+        return current;
+      },
+      logger,
+    });
+    const page = await hubspot.listContacts(undefined, ['email'], false);
+    expect(page.contacts.length).toBeGreaterThan(0);
+    expect(refusedTokens).toEqual(['expired-token']);
+    // No fresh token to be had (a revoked grant): the 401 stands, and is not retried in a loop.
+    let asked = 0;
+    const dead = createHubSpotClient({
+      basePath: sim.url,
+      accessToken: async () => 'revoked-token',
+      onUnauthorized: async () => {
+        asked++;
+        return undefined;
+      },
+      logger,
+    });
+    await expect(dead.listContacts(undefined, ['email'], false)).rejects.toMatchObject({ status: 401 });
+    expect(asked).toBe(1);
+  });
+
   test('5xx answers are retried, then surfaced as a server error', async () => {
     const sim = await start();
     await fetch(`${sim.url}/__sim/faults`, {

@@ -45,6 +45,7 @@ export function Dashboard({ token, onSignOut }) {
       connection=${connectionOf(sync.status, sync.liveConnection)}
       socketState=${socketState}
       role=${sync.role}
+      token=${token}
       onSignOut=${onSignOut}
     />
     <main class="grid">

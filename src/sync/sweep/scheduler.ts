@@ -50,16 +50,29 @@ export function createSweepScheduler(deps: SchedulerDeps) {
     schedule();
   }
 
+  /**
+   * Finishes what a crash, a deploy or a lost connection interrupted; on a mirror that never had one, runs
+   * the first full sweep; otherwise, when `catchUp`, an incremental sweep for what happened meanwhile.
+   */
+  async function resume(catchUp: boolean): Promise<void> {
+    const last = await deps.sessions.latest(deps.database.db);
+    const lastFull = await deps.sessions.latest(deps.database.db, { mode: 'full' });
+    if (last && last.status !== 'completed') await tick(last.mode, 'startup');
+    else if (lastFull?.status !== 'completed' && deps.fullEveryMs > 0) await tick('full', 'startup');
+    else if (catchUp && deps.incrementalEveryMs > 0) await tick('incremental', 'startup');
+  }
+
   return {
     async start(): Promise<void> {
       running = true;
-      // Finish what a crash or a deploy interrupted; on a mirror that never had one, run the first full sweep.
-      const last = await deps.sessions.latest(deps.database.db);
-      const lastFull = await deps.sessions.latest(deps.database.db, { mode: 'full' });
-      if (last && last.status !== 'completed') await tick(last.mode, 'startup');
-      else if (lastFull?.status !== 'completed' && deps.fullEveryMs > 0) await tick('full', 'startup');
+      await resume(false);
       every('incremental', deps.incrementalEveryMs);
       every('full', deps.fullEveryMs);
+    },
+    /** After a (re)connection: catch up at once rather than at the next tick. */
+    async resume(): Promise<void> {
+      if (!running) return;
+      await resume(true).catch((error) => deps.logger.error({ err: error }, 'could not resume sweeps'));
     },
     stop(): void {
       running = false;

@@ -37,6 +37,8 @@ export interface SweeperDeps {
   properties: readonly string[];
   /** Share of the live contacts a full sweep may archive without `allowMassArchive`. */
   maxArchiveShare?: number;
+  /** Whether the HubSpot connection can be used now; sweeps wait (refused as not connected) while not. */
+  connected?: () => boolean;
 }
 
 export interface StartRequest {
@@ -174,7 +176,7 @@ export function createSweeper(deps: SweeperDeps) {
      * its id at once); the sweep itself goes on in the background (`done`).
      */
     async start(request: StartRequest): Promise<StartResult> {
-      if (!hubspot) return { notConnected: true };
+      if (!hubspot || deps.connected?.() === false) return { notConnected: true };
       if (stopping) return { running: undefined };
       let announce!: (result: StartResult) => void;
       let fail!: (error: unknown) => void;

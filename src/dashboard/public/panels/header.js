@@ -21,15 +21,16 @@ export function connectionOf(status, liveConnection) {
   const polled = status?.connection;
   if (!polled && !liveConnection) return null;
   return {
-    state: liveConnection?.state ?? (polled?.connected ? 'connected' : 'disconnected'),
+    state: liveConnection?.state ?? polled?.state ?? (polled?.connected ? 'connected' : 'disconnected'),
     kind: liveConnection?.kind ?? polled?.kind ?? null,
     portalId: liveConnection?.portalId ?? polled?.portalId ?? null,
-    error: liveConnection?.error ?? null,
+    error: liveConnection ? (liveConnection.error ?? null) : (polled?.lastError ?? null),
+    installable: polled?.installable ?? false,
     dailyLimitUntil: polled?.dailyLimitUntil ?? null,
   };
 }
 
-export function Header({ connection, socketState, role, onSignOut }) {
+export function Header({ connection, socketState, role, onSignOut, token }) {
   const hubspot = connection
     ? (HUBSPOT_STATES[connection.state] ?? { tone: 'neutral', word: connection.state })
     : null;
@@ -45,6 +46,12 @@ export function Header({ connection, socketState, role, onSignOut }) {
         <dd>
           ${hubspot ? html`<${Badge} tone=${hubspot.tone} title=${connection.error ?? undefined}>${hubspot.word}<//>` : '…'}
           ${connection?.kind ? html` <span class="muted">${KINDS[connection.kind] ?? connection.kind}</span>` : null}
+          ${
+            // The install starts on HubSpot's consent screen and comes back here; only an admin may start it.
+            role === 'admin' && connection?.installable && connection.state !== 'connected'
+              ? html` <a class="button" href=${`/oauth/install?token=${encodeURIComponent(token ?? '')}`}>Connect HubSpot</a>`
+              : null
+          }
         </dd>
       </div>
       <div>
