@@ -1,3 +1,4 @@
+import type { AuditRepository } from '../audit/audit.repository.ts';
 import type { Database } from '../db/client.ts';
 import type { Executor } from '../db/query.ts';
 import type { ErrorsRepository } from '../errors/errors.repository.ts';
@@ -37,6 +38,7 @@ export interface ConnectionDeps {
   /** HUBSPOT_PORTAL_ID: when set, a token for any other portal is refused. */
   portalId?: number | undefined;
   errors: ErrorsRepository;
+  audit: Pick<AuditRepository, 'record'>;
   logger: Logger;
   now?: () => number;
   refreshMarginMs?: number;
@@ -150,13 +152,21 @@ export function createConnection(deps: ConnectionDeps) {
     cached = undefined;
     usable = false;
     logger.error({ error: error.error, status: error.status }, message);
-    await deps.errors
-      .record({
+    await Promise.all([
+      deps.errors.record({
         errorType: 'connection.refresh_rejected',
         errorMessage: message,
         context: { portalId: row.portal_id, error: error.error, status: error.status },
-      })
-      .catch((cause) => logger.warn({ err: cause }, 'could not record the refresh failure'));
+      }),
+      deps.audit.record({
+        entityType: 'hubspot_connection',
+        entityId: row.id,
+        operation: 'update',
+        oldData: { status: row.status },
+        newData: { status: 'error', reason: error.status ?? error.error },
+        userId: 'hubspot:refresh',
+      }),
+    ]).catch((cause) => logger.warn({ err: cause }, 'could not record the refresh failure'));
   }
 
   /**

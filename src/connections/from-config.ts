@@ -1,3 +1,4 @@
+import { createAuditRepository } from '../audit/audit.repository.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { createErrorsRepository } from '../errors/errors.repository.ts';
@@ -40,6 +41,7 @@ export function connectionFromConfig(
     privateAppToken: config.HUBSPOT_ACCESS_TOKEN,
     portalId: config.HUBSPOT_PORTAL_ID,
     errors: createErrorsRepository({ db: database.db }),
+    audit: createAuditRepository({ db: database.db }),
     logger: logger.child({ component: 'connection' }),
     ...options,
   });

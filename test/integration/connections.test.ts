@@ -284,6 +284,10 @@ describe('a revoked grant', () => {
       sql`select error_type from error_logs`,
     );
     expect(logged?.error_type).toBe('connection.refresh_rejected');
+    const [audited] = await stack.database.rows<{ user_id: string; new_data: { status: string } }>(
+      sql`select user_id, new_data from audit_logs where entity_type = 'hubspot_connection' and operation = 'update'`,
+    );
+    expect(audited).toMatchObject({ user_id: 'hubspot:refresh', new_data: { status: 'error' } });
     const refused = await service.app.inject({
       method: 'POST',
       url: '/api/contacts/sync',

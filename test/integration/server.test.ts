@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { describe, expect, test } from 'vitest';
+import { createConnectionsRepository } from '../../src/connections/connections.repository.ts';
+import { createTokenCipher, keyIdOf } from '../../src/connections/token-cipher.ts';
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate.ts';
 import { createScratchDatabase } from '../helpers/database.ts';
 import { freePort, runNode, waitFor } from '../helpers/process.ts';
@@ -23,6 +26,39 @@ describe('the server process', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('TOKEN_ENCRYPTION_KEY');
     expect(run.output()).not.toContain('c2VjcmV0LXRvby1zaG9ydA');
+  });
+
+  test('a key that cannot open the stored tokens stops start-up loudly, naming the key it needs', async () => {
+    const scratch = await createScratchDatabase();
+    const database = await scratch.open();
+    try {
+      const sealedWith = randomBytes(32);
+      const cipher = createTokenCipher([sealedWith]);
+      await createConnectionsRepository().replace(database.db, {
+        accessToken: cipher.encrypt('access'),
+        refreshToken: cipher.encrypt('refresh'),
+        expiresAt: new Date(Date.now() + 1_800_000),
+        tokenKeyId: cipher.currentKeyId ?? '',
+        portalId: 1,
+        scopes: [],
+      });
+      const env: Record<string, string> = {
+        TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        HUBSPOT_CLIENT_ID: 'id',
+        HUBSPOT_CLIENT_SECRET: 'secret',
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+      };
+      if (scratch.url) env.DATABASE_URL = scratch.url;
+      else return; // the embedded database lives in the test process: nothing for a child to open
+      const run = runNode('src/server.ts', env);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain('TOKEN_ENCRYPTION_KEY cannot open the stored HubSpot tokens');
+      expect(run.output()).toContain(keyIdOf(sealedWith));
+    } finally {
+      await database.close();
+      await scratch.drop();
+    }
   });
 
   test('with no database configured it serves on the embedded one, logs its generated admin token once, and stops cleanly on SIGTERM', async () => {
