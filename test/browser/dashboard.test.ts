@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
 import { buildTestApp, READ_TOKEN } from '../helpers/app.ts';
 import { createScratchDatabase, dbTest } from '../helpers/database.ts';
+import { newKey, OAUTH_ADMIN_TOKEN, startOAuthStack } from '../helpers/oauth-stack.ts';
 import { STACK_ADMIN_TOKEN, type Stack, simulatorTruth, startStack } from '../helpers/stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -268,6 +269,31 @@ describe.skipIf(skip)(
         await app.close();
         await database.close();
         await scratch.drop();
+      }
+    });
+
+    test('on an OAuth deployment, "Connect HubSpot" installs the app and the first import follows', async () => {
+      const oauth = await startOAuthStack(
+        { contacts: 150 },
+        { TOKEN_ENCRYPTION_KEY: newKey() },
+        { schedule: true },
+      );
+      const admin = await browser.newPage({ viewport: WIDE });
+      try {
+        await admin.goto(`${oauth.service.address}/?token=${OAUTH_ADMIN_TOKEN}`);
+        await expect.poll(() => shownText(admin.locator('.top'))).toContain('Disconnected');
+        await admin.getByRole('link', { name: 'Connect HubSpot' }).click();
+        // HubSpot's consent screen (the simulator's, which needs no person) sends the browser back signed in.
+        await admin.waitForURL(`${oauth.service.address}/?connected=hubspot`);
+        await expect.poll(() => shownText(admin.locator('.top')), { timeout: 10_000 }).toContain('Connected');
+        expect(await shownText(admin.locator('.top'))).toContain('OAuth');
+        expect(await admin.getByRole('link', { name: 'Connect HubSpot' }).count()).toBe(0);
+        await expect
+          .poll(() => shownText(admin.locator('#sweep')), { timeout: 15_000 })
+          .toMatch(/Completed[\s\S]*100%/);
+      } finally {
+        await admin.close();
+        await oauth.stop();
       }
     });
 

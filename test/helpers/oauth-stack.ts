@@ -27,12 +27,18 @@ export interface OAuthInstance {
 
 const logger = createLogger({ level: 'silent' });
 
+export interface InstanceOptions {
+  refreshMarginMs?: number;
+  /** Run the sweep schedule, as the server does (its start-up import waits for a connection). */
+  schedule?: boolean;
+}
+
 /** One instance of the service on `database`, connecting to `simulator` by OAuth (no private-app token). */
 export async function oauthInstance(
   simulator: Simulator,
   database: Database,
   env: Record<string, string> = {},
-  options: { refreshMarginMs?: number } = {},
+  options: InstanceOptions = {},
 ): Promise<OAuthInstance> {
   const config = loadConfig({
     HUBSPOT_CLIENT_ID: OAUTH_CLIENT_ID,
@@ -43,7 +49,9 @@ export async function oauthInstance(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const connection = connectionFromConfig(config, database, logger, options);
+  const connection = connectionFromConfig(config, database, logger, {
+    ...(options.refreshMarginMs === undefined ? {} : { refreshMarginMs: options.refreshMarginMs }),
+  });
   const hubspot = createHubSpotClient({
     basePath: simulator.url,
     accessToken: connection.accessToken,
@@ -55,7 +63,7 @@ export async function oauthInstance(
     database,
     logger,
     hubspot,
-    schedule: false,
+    schedule: options.schedule ?? false,
     connected: () => connection.usable,
   });
   connection.onConnected(workers.onConnected);
@@ -95,7 +103,7 @@ export interface OAuthStack {
 export async function startOAuthStack(
   simulatorOptions: SimulatorOptions = {},
   env: Record<string, string> = {},
-  options: { refreshMarginMs?: number } = {},
+  options: InstanceOptions = {},
 ): Promise<OAuthStack> {
   const simulator = await createSimulator({
     contacts: 0,
