@@ -14,6 +14,8 @@ export const REQUIRED_SCOPES = ['crm.objects.contacts.read'] as const;
 
 // HubSpot's tokens live 30 minutes: refresh well before, so no call is sent with a token about to lapse.
 const REFRESH_MARGIN_MS = 5 * 60_000;
+// How stale this instance's idea of the connection may get when another instance connects or loses it.
+const STATE_RECHECK_MS = 10_000;
 
 export interface ConnectionView {
   state: 'connected' | 'disconnected' | 'error';
@@ -42,6 +44,8 @@ export interface ConnectionDeps {
   logger: Logger;
   now?: () => number;
   refreshMarginMs?: number;
+  /** How often `usable` looks at the stored connection again, for changes another instance made. */
+  stateRecheckMs?: number;
 }
 
 export const oauthNotConfigured = () =>
@@ -77,11 +81,13 @@ export function createConnection(deps: ConnectionDeps) {
   const { database, connections, cipher, logger } = deps;
   const now = deps.now ?? Date.now;
   const margin = deps.refreshMarginMs ?? REFRESH_MARGIN_MS;
+  const recheckMs = deps.stateRecheckMs ?? STATE_RECHECK_MS;
   let cached: { token: string; expiresAt: number } | undefined;
   let refreshing: Promise<string | undefined> | undefined;
   /** A private-app token HubSpot answered 401 to: revoked, until the process restarts with another one. */
   let privateAppRejected: string | undefined;
   let usable = Boolean(deps.privateAppToken);
+  let checkedAt = Number.NEGATIVE_INFINITY;
   const connectedListeners: (() => void)[] = [];
 
   function stateOf(row: ConnectionRow | undefined): ConnectionState {
@@ -139,9 +145,23 @@ export function createConnection(deps: ConnectionDeps) {
       return saved;
     });
     cached = { token: set.accessToken, expiresAt: set.expiresAt.getTime() };
-    usable = true;
-    for (const listener of connectedListeners) listener();
+    becameUsable(true);
     return row;
+  }
+
+  /** Records whether calls can be made; a change to usable tells the listeners (sweeps and fetch-backs resume). */
+  function becameUsable(canCall: boolean): void {
+    const was = usable;
+    usable = canCall;
+    if (canCall && !was) for (const listener of connectedListeners) listener();
+  }
+
+  async function readState(): Promise<{ row: ConnectionRow | undefined; state: ConnectionState }> {
+    const row = deps.privateAppToken ? undefined : await connections.current(database.db);
+    const state = stateOf(row);
+    checkedAt = now();
+    if (!deps.privateAppToken) becameUsable(state.state === 'connected');
+    return { row, state };
   }
 
   /** Puts the connection in `error` in the caller's transaction, tells dashboards, logs it for people. */
@@ -150,7 +170,7 @@ export function createConnection(deps: ConnectionDeps) {
     await connections.markError(tx, row.id, message);
     await recordConnectionState(tx, { ...stateOf(row), state: 'error', error: message });
     cached = undefined;
-    usable = false;
+    becameUsable(false);
     logger.error({ error: error.error, status: error.status }, message);
     await Promise.all([
       deps.errors.record({
@@ -178,14 +198,14 @@ export function createConnection(deps: ConnectionDeps) {
     return database.db.transaction(async (tx) => {
       const row = await connections.lock(tx);
       if (!row || row.status === 'error') {
-        usable = false;
+        becameUsable(false);
         return undefined;
       }
       const expiresAt = Date.parse(row.expires_at);
       const current = cipher.decrypt(row.access_token);
       if (current !== staleToken && expiresAt - now() > margin) {
         cached = { token: current, expiresAt };
-        usable = true;
+        becameUsable(true);
         return current;
       }
       if (!deps.oauth) throw oauthNotConfigured();
@@ -201,7 +221,7 @@ export function createConnection(deps: ConnectionDeps) {
       }
       await connections.saveTokens(tx, row.id, encrypted(set));
       cached = { token: set.accessToken, expiresAt: set.expiresAt.getTime() };
-      usable = true;
+      becameUsable(true);
       logger.info({ expiresAt: set.expiresAt.toISOString() }, 'HubSpot access token refreshed');
       return set.accessToken;
     });
@@ -222,6 +242,11 @@ export function createConnection(deps: ConnectionDeps) {
 
     /** Whether calls to HubSpot can be made now (sweeps and fetch-backs wait while not). */
     get usable(): boolean {
+      // Another instance may have connected or lost the portal: look at the row now and then, in the background.
+      if (!deps.privateAppToken && now() - checkedAt > recheckMs) {
+        checkedAt = now();
+        readState().catch((error) => logger.warn({ err: error }, 'could not read the connection state'));
+      }
       return usable && !privateAppRejected;
     },
 
@@ -240,7 +265,7 @@ export function createConnection(deps: ConnectionDeps) {
       if (deps.privateAppToken) {
         if (token !== deps.privateAppToken || privateAppRejected) return undefined;
         privateAppRejected = `HubSpot refused the private app's token (${reason}): set a valid HUBSPOT_ACCESS_TOKEN`;
-        usable = false;
+        becameUsable(false);
         logger.error(privateAppRejected);
         await database.db
           .transaction((tx) => recordConnectionState(tx, stateOf(undefined)))
@@ -255,9 +280,7 @@ export function createConnection(deps: ConnectionDeps) {
     },
 
     async view(): Promise<ConnectionView> {
-      const row = deps.privateAppToken ? undefined : await connections.current(database.db);
-      const state = stateOf(row);
-      if (!deps.privateAppToken) usable = state.state === 'connected';
+      const { row, state } = await readState();
       return {
         state: state.state,
         kind: state.kind,
@@ -304,15 +327,14 @@ export function createConnection(deps: ConnectionDeps) {
         return count > 0;
       });
       cached = undefined;
-      usable = false;
+      becameUsable(false);
       return removed;
     },
 
     /** Tells dashboards the state at start-up, if it changed since the last instance recorded it. */
     async announce(): Promise<void> {
-      const row = deps.privateAppToken ? undefined : await connections.current(database.db);
-      usable = stateOf(row).state === 'connected';
-      await database.db.transaction((tx) => recordConnectionState(tx, stateOf(row)));
+      const { state } = await readState();
+      await database.db.transaction((tx) => recordConnectionState(tx, state));
     },
 
     /** Fails loudly when a stored token cannot be opened with TOKEN_ENCRYPTION_KEY (a wrong or missing key). */

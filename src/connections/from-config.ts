@@ -23,7 +23,7 @@ export function connectionFromConfig(
   config: ConnectionConfig,
   database: Database,
   logger: Logger,
-  options: { refreshMarginMs?: number } = {},
+  options: { refreshMarginMs?: number; stateRecheckMs?: number } = {},
 ) {
   const oauth =
     config.HUBSPOT_CLIENT_ID && config.HUBSPOT_CLIENT_SECRET

@@ -201,6 +201,25 @@ describe('connecting a portal by OAuth', () => {
   });
 });
 
+describe('several instances', () => {
+  test('an instance learns that another connected the portal, and resumes its own work', async () => {
+    const key = newKey();
+    stack = await startOAuthStack({}, { TOKEN_ENCRYPTION_KEY: key });
+    const other = connectionFromConfig(configFor(stack, key), stack.database, logger, {
+      stateRecheckMs: 100,
+    });
+    let resumed = 0;
+    other.onConnected(() => {
+      resumed++;
+    });
+    expect(other.usable).toBe(false);
+    await install(stack.service.address);
+    // Only asking `usable`, as the fetch loop and the scheduler do: no API call reaches this instance.
+    await waitFor(async () => (other.usable ? true : undefined), 3_000);
+    expect(resumed).toBe(1);
+  });
+});
+
 describe('refreshing the access token', () => {
   test('20 concurrent callers at expiry cause one refresh; two instances cause one refresh', async () => {
     const key = newKey();
