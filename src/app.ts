@@ -20,7 +20,10 @@ import { createErrorsRepository } from './errors/errors.repository.ts';
 import { errorsRoutes } from './errors/errors.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { createAuthGuards } from './http/auth.ts';
+import { handleFrameworkError, shapeClientErrors } from './http/client-errors.ts';
 import { handleError } from './http/error-handler.ts';
+import { rateLimits } from './http/rate-limits.ts';
+import { docsPolicy, securityHeaders } from './http/security-headers.ts';
 import type { HubSpotClient } from './hubspot/client.ts';
 import { createKeysRepository } from './keys/keys.repository.ts';
 import { keysRoutes } from './keys/keys.routes.ts';
@@ -85,6 +88,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Fastify's own refusals (an over-long path parameter, bad percent-encoding) in the API's error shape.
+    frameworkErrors: handleFrameworkError,
+    // Up to 1 MiB is buffered before a webhook's signature can be checked: a sender that stalls mid-upload
+    // must not hold it for ever. 10 s for the whole request (HubSpot gives up on our answer after 5 s anyway),
+    // 5 s for the headers; Node enforces both on a sweep every `connectionsCheckingInterval`.
+    requestTimeout: 10_000,
+    http: { headersTimeout: 5_000, connectionsCheckingInterval: 1_000 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -97,6 +107,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Node answers 431 (an over-long URL or headers) and 408 before Fastify sees the request: in our shape too.
+  shapeClientErrors(app.server, app.log);
+  // A body the route does not take is 415 (README, Bad input): Fastify's built-in text/plain parser would
+  // otherwise hand the JSON schema a string and answer 400.
+  app.removeContentTypeParser('text/plain');
+  // Before any route, so that every route gets the headers and the limits.
+  await app.register(securityHeaders);
+  await app.register(rateLimits);
 
   await app.register(swagger, {
     openapi: {
@@ -109,7 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // swagger-ui's own policy (it allows its scripts), adjusted: see docsPolicy.
+    staticCSP: true,
+    transformStaticCSP: docsPolicy,
+  });
 
   const realtime = createRealtime({ database, logger: deps.logger, ...deps.realtime });
   app.decorate('realtime', realtime);

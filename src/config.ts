@@ -81,6 +81,12 @@ const Env = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
     .optional(),
   PGLITE_DIR: z.string().min(1).default('./.data/pglite'),
+  // With NODE_ENV=production and no DATABASE_URL, the server and db:migrate refuse to run on the embedded
+  // database (each machine would keep a private mirror of its own) unless this says it is meant.
+  ALLOW_EMBEDDED_DATABASE: z
+    .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
   HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
   HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
   HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
@@ -89,6 +95,20 @@ const Env = z.object({
   HUBSPOT_AUTHORIZE_URL: httpUrl.default('https://app.hubspot.com/oauth/authorize'),
   HUBSPOT_CONTACT_PROPERTIES: csv.default(DEFAULT_CONTACT_PROPERTIES),
   WEBHOOK_PUBLIC_URL: httpUrl.optional(),
+  // v1/v2 sign no timestamp, so a captured delivery could be replayed at any age: v3 only unless asked.
+  WEBHOOK_SIGNATURE_VERSIONS: z
+    .string()
+    .default('v3')
+    .transform((text, ctx) => {
+      const versions = [...new Set(text.split(',').map((item) => item.trim().toLowerCase()))];
+      const known = ['v1', 'v2', 'v3'] as const;
+      const bad = versions.filter((v) => !known.includes(v as (typeof known)[number]));
+      if (versions.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of v1, v2, v3' });
+        return z.NEVER;
+      }
+      return versions as (typeof known)[number][];
+    }),
   TOKEN_ENCRYPTION_KEY: encryptionKeys.optional(),
   ADMIN_TOKEN: token.optional(),
   READ_TOKEN: token.optional(),

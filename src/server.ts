@@ -4,7 +4,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { connectionFromConfig } from './connections/from-config.ts';
 import { TokenKeyError } from './connections/token-cipher.ts';
-import { createDatabase } from './db/client.ts';
+import { createDatabase, describeDatabaseError, embeddedDatabaseRefusal } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createHubSpotClient } from './hubspot/client.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
@@ -18,6 +18,12 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
+  process.exit(1);
+}
+
+const refusal = embeddedDatabaseRefusal({ ...config, nodeEnv: process.env.NODE_ENV });
+if (refusal) {
+  console.error(refusal);
   process.exit(1);
 }
 
@@ -41,7 +47,7 @@ try {
   const applied = await migrateDatabase(database);
   logger.info({ database: where, applied }, 'database ready');
 } catch (error) {
-  logger.fatal({ err: error }, `cannot open the database (${where}): ${(error as Error).message}`);
+  logger.fatal({ err: error }, `cannot open the database (${where}): ${describeDatabaseError(error)}`);
   process.exit(1);
 }
 

@@ -118,17 +118,17 @@ export function createWorkers({
     properties: config.HUBSPOT_CONTACT_PROPERTIES,
     connected,
   });
-  const scheduler =
-    hubspot && schedule
-      ? createSweepScheduler({
-          sweeper,
-          sessions,
-          database,
-          logger: logger.child({ worker: 'schedule' }),
-          incrementalEveryMs: config.RECONCILE_INTERVAL,
-          fullEveryMs: config.FULL_RECONCILE_INTERVAL,
-        })
-      : undefined;
+  // Without HubSpot the schedule's sweeps are refused, but its start-up still fails sessions a crash left behind.
+  const scheduler = schedule
+    ? createSweepScheduler({
+        sweeper,
+        sessions,
+        database,
+        logger: logger.child({ worker: 'schedule' }),
+        incrementalEveryMs: config.RECONCILE_INTERVAL,
+        fullEveryMs: config.FULL_RECONCILE_INTERVAL,
+      })
+    : undefined;
   let unlisten: (() => Promise<void>) | undefined;
 
   return {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { keyOf } from '../db/keyset.ts';
 import type { AuthGuards } from '../http/auth.ts';
-import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
+import { decodeCursor, filterText, PageQuery, toPage } from '../http/cursor.ts';
 import type { AuditEntry, AuditRepository, AuditRow } from './audit.repository.ts';
 
 export const AuditEntryView = z.object({
@@ -53,8 +53,8 @@ export function auditRoutes({
           summary: 'The audit trail, newest first',
           security: [{ bearer: [] }],
           querystring: PageQuery.extend({
-            entity_type: z.string().min(1).optional(),
-            entity_id: z.string().min(1).optional(),
+            entity_type: filterText('entity_type', 100).optional(),
+            entity_id: filterText('entity_id', 200).optional(),
           }),
           response: { 200: z.object({ data: z.array(AuditEntryView), nextCursor: z.string().nullable() }) },
         },

@@ -1,19 +1,13 @@
 import { z } from 'zod';
 import { AuditEntryView } from '../audit/audit.routes.ts';
 import { CONTACT_SYNC_STATUSES } from '../db/schema/index.ts';
-import { PageQuery } from '../http/cursor.ts';
-
-// zod takes year 0000, which PostgreSQL has not got (1 BC is year 1 there): refuse it here, not with a 500.
-const isoTimestamp = (field: string) =>
-  z.iso
-    .datetime({ offset: true, message: `${field} must be an ISO-8601 timestamp, e.g. 2026-01-31T09:00:00Z` })
-    .refine((value) => !value.startsWith('0000'), `${field} is out of range`);
+import { filterText, isoTimestamp, PageQuery } from '../http/cursor.ts';
 
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const ContactListQuery = PageQuery.extend({
-  email: z.string().trim().min(1).max(320).optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  email: filterText('email', 320).optional(),
+  q: filterText('q', 200).optional(),
   sync_status: z.enum(CONTACT_SYNC_STATUSES).optional(),
   updated_since: isoTimestamp('updated_since').optional(),
   archived: booleanFlag.default(false),

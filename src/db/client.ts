@@ -47,6 +47,54 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** postgres.js prints NOTICEs by default; migrations raise harmless ones ("already exists, skipping"). */
   onNotice?: (message: string) => void;
+  /**
+   * Seconds to wait for a connection to be ready. Without a limit, a host that drops packets (a wrong
+   * address, a firewall) leaves start-up hanging in silence for the operating system's TCP timeout.
+   */
+  connectTimeoutSeconds?: number;
+  /** Longest a statement may run, in milliseconds; 0 for no limit (`db:migrate`). */
+  statementTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+/**
+ * The service's statements are short (a webhook batch, a sweep's 1,000-row upsert: milliseconds to a few
+ * seconds; the largest, a full sweep's archive pass over a million contacts, well under a minute). Five
+ * minutes stops a statement stuck on a lock or a runaway plan without cutting any of them short. A migration
+ * can take longer on a large table: `db:migrate` (the release command) runs without a limit.
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Why the process must not open the embedded database, or undefined when it may. In production an embedded
+ * database is a private mirror per machine (lost on redeploy, invisible to the others): refused unless
+ * ALLOW_EMBEDDED_DATABASE says it is meant.
+ */
+export function embeddedDatabaseRefusal(config: {
+  DATABASE_URL?: string | undefined;
+  ALLOW_EMBEDDED_DATABASE: boolean;
+  nodeEnv: string | undefined;
+}): string | undefined {
+  if (config.DATABASE_URL || config.nodeEnv !== 'production' || config.ALLOW_EMBEDDED_DATABASE)
+    return undefined;
+  return 'NODE_ENV is production but DATABASE_URL is not set: refusing to use the embedded database (each machine would keep its own private copy); set DATABASE_URL, or ALLOW_EMBEDDED_DATABASE=true if that is meant';
+}
+
+/** One line saying why the database could not be reached, for start-up and `db:migrate`. */
+export function describeDatabaseError(error: unknown): string {
+  // Drizzle wraps the driver's error ("Failed query: …"); the driver's says what went wrong.
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  if (cause instanceof Error) return describeDatabaseError(cause);
+  const { code, address, port, message } = (error ?? {}) as {
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
+    message?: unknown;
+  };
+  const where = typeof address === 'string' ? `${address}${port ? `:${port}` : ''}` : 'the database host';
+  if (code === 'CONNECT_TIMEOUT')
+    return `no answer from ${where} within the connect timeout: check the host and port in DATABASE_URL, and that a firewall lets the connection through`;
+  return typeof message === 'string' ? message : String(error);
 }
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
@@ -58,13 +106,22 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
 function createPostgresDatabase(url: string, options: DatabaseOptions): Database {
   const client = postgres(url, {
     max: options.maxConnections ?? 10,
+    // libpq's `?connect_timeout=N` in DATABASE_URL, when given, wins over the default.
+    ...(options.connectTimeoutSeconds === undefined && /[?&]connect_timeout=/.test(url)
+      ? {}
+      : { connect_timeout: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS }),
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
     // Supabase's pooler (transaction mode) does not support prepared statements across transactions.
     prepare: !/pooler\.supabase\.com:6543/.test(url),
     // Short OLTP statements never repay JIT compilation, which stale statistics on a growing table invite.
     // Statements are prepared, but planned afresh each time: a generic plan made while a table was empty
     // (a first import) would keep scanning it whole once it holds a million rows.
-    connection: { application_name: 'hubspot-sync', jit: 'off', plan_cache_mode: 'force_custom_plan' },
+    connection: {
+      application_name: 'hubspot-sync',
+      jit: 'off',
+      plan_cache_mode: 'force_custom_plan',
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    },
   });
   const db = drizzlePostgres({ client: preparingStatements(client), schema }) as unknown as Db;
   return {

@@ -1,14 +1,18 @@
 import { loadConfig } from '../config.ts';
-import { createDatabase } from './client.ts';
+import { createDatabase, describeDatabaseError, embeddedDatabaseRefusal } from './client.ts';
 import { migrateDatabase, readMigrationStatus } from './migrate.ts';
 
 // `npm run db:migrate`: the same migrations the service applies at start-up, for release commands.
 try {
   const config = loadConfig(process.env);
+  const refusal = embeddedDatabaseRefusal({ ...config, nodeEnv: process.env.NODE_ENV });
+  if (refusal) throw new Error(refusal);
   const database = await createDatabase({
     url: config.DATABASE_URL,
     pgliteDir: config.PGLITE_DIR,
     maxConnections: 1,
+    // A release command may rewrite a large table: no statement limit (the connect timeout still applies).
+    statementTimeoutMs: 0,
   });
   try {
     const ran = await migrateDatabase(database);
@@ -21,6 +25,6 @@ try {
     await database.close();
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
+  console.error(describeDatabaseError(error));
   process.exitCode = 1;
 }

@@ -9,26 +9,82 @@ import { checkMirror } from './mirror-check.ts';
  * `npm run demo`: a simulated HubSpot portal, the service mirroring it (on an in-memory embedded database),
  * and a stream of realistic portal activity, so the whole product can be watched without a HubSpot account.
  */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '3000' },
-    'sim-port': { type: 'string', default: '4010' },
-    contacts: { type: 'string', default: '2000' },
-    'changes-per-second': { type: 'string', default: '5' },
-    'api-latency-ms': { type: 'string', default: '200' },
-  },
-  strict: true,
-});
+const HELP = `Usage: npm run demo -- [options]
 
-const port = Number(values.port);
+A simulated HubSpot portal, the service mirroring it on an in-memory database, and a stream of portal
+activity to watch on the dashboard. Ctrl-C stops everything.
+
+Options:
+  --port N                  the service's port (default 3000)
+  --sim-port N              the simulator's port (default 4010)
+  --contacts N              contacts seeded in the portal (default 2000)
+  --changes-per-second N    portal activity to generate, 0 for none (default 5; up to 1000)
+  --api-latency-ms MS       the simulated HubSpot API's answer time (default 200)
+  -h, --help                print this help and exit
+`;
+
+/** A bad flag: one line, exit 2 (a usage error), before anything starts. */
+function usageError(message: string): never {
+  console.error(`hubspot-sync demo: ${message} (npm run demo -- --help lists the options)`);
+  process.exit(2);
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string', default: '3000' },
+      'sim-port': { type: 'string', default: '4010' },
+      contacts: { type: 'string', default: '2000' },
+      'changes-per-second': { type: 'string', default: '5' },
+      'api-latency-ms': { type: 'string', default: '200' },
+    },
+    strict: true,
+  });
+}
+let parsed: ReturnType<typeof parse>;
+try {
+  parsed = parse();
+} catch (error) {
+  usageError(((error as Error).message.split('\n')[0] ?? '').trim());
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+/** A number within bounds (whole unless `fraction`), or a usage error naming the flag and what it got. */
+function numberFlag(flag: keyof typeof values, min: number, max: number, fraction = false): number {
+  const text = String(values[flag]);
+  const value = Number(text);
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    (!fraction && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  )
+    usageError(
+      `--${flag}: expected ${fraction ? 'a number' : 'a whole number'} from ${min} to ${max}, got "${text}"`,
+    );
+  return value;
+}
+
+const port = numberFlag('port', 1, 65_535);
+const simPort = numberFlag('sim-port', 0, 65_535);
+const contactCount = numberFlag('contacts', 0, 1_000_000);
+const perSecond = numberFlag('changes-per-second', 0, 1_000, true);
+const apiLatencyMs = numberFlag('api-latency-ms', 0, 60_000);
+if (port === simPort) usageError(`--port and --sim-port are both ${port}: they need two different ports`);
+
 const secret = `demo-secret-${randomBytes(8).toString('hex')}`;
 const adminToken = randomBytes(24).toString('base64url');
 const readToken = randomBytes(24).toString('base64url');
-const perSecond = Number(values['changes-per-second']);
 
 const simulator = await createSimulator({
-  port: Number(values['sim-port']),
-  contacts: Number(values.contacts),
+  port: simPort,
+  contacts: contactCount,
   clientSecret: secret,
   webhookUrl: `http://127.0.0.1:${port}/webhooks/hubspot`,
   logErrors: false,
@@ -37,7 +93,7 @@ const simulator = await createSimulator({
 await fetch(`${simulator.url}/__sim/faults`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ latencyMs: Number(values['api-latency-ms']) }),
+  body: JSON.stringify({ latencyMs: apiLatencyMs }),
 });
 
 const service: ChildProcess = spawn(
@@ -55,6 +111,8 @@ const service: ChildProcess = spawn(
       HOST: '127.0.0.1',
       PGLITE_DIR: 'memory://',
       DATABASE_URL: '',
+      // In-memory on purpose, even where NODE_ENV=production is set in the shell.
+      ALLOW_EMBEDDED_DATABASE: 'true',
       HUBSPOT_API_BASE: simulator.url,
       HUBSPOT_ACCESS_TOKEN: 'pat-na1-demo',
       HUBSPOT_CLIENT_SECRET: secret,
@@ -138,6 +196,9 @@ async function reportMirror(): Promise<void> {
 }
 setInterval(() => void reportMirror(), 15_000).unref();
 
-while (!stopping) {
-  await simulator.runActivity(perSecond * 10, perSecond).catch(() => {});
+// Each round is about ten seconds of activity; a failed round waits a second, so the loop never spins.
+while (!stopping && perSecond > 0) {
+  await simulator
+    .runActivity(Math.max(1, Math.round(perSecond * 10)), perSecond)
+    .catch(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
 }

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { keyset } from '../db/keyset.ts';
 import { errorLogs } from '../db/schema/index.ts';
@@ -10,6 +10,29 @@ export type ErrorEntry = typeof errorLogs.$inferInsert;
 export type ErrorListRow = ErrorRow & { cursorAt: string };
 
 const errorsKeyset = keyset(errorLogs.timestamp, errorLogs.id);
+
+/**
+ * What an entry shows at most. Rows are written by many paths, some long ago (an invalid batch once wrote
+ * 50 MB): reading them whole would load a page of such rows into memory, so they are cut in SQL, with a
+ * marker saying so, and never reach Node whole.
+ */
+export const SHOWN_CONTEXT_BYTES = 8 * 1024;
+export const SHOWN_TEXT_CHARS = 4 * 1024;
+
+const cutText = (column: typeof errorLogs.errorMessage | typeof errorLogs.stackTrace) =>
+  sql<string>`case when length(${column}) > ${SHOWN_TEXT_CHARS}
+    then left(${column}, ${SHOWN_TEXT_CHARS}) || ${'… [truncated: '} || length(${column}) || ${' characters in all]'}
+    else ${column} end`;
+
+const shownColumns = {
+  ...getTableColumns(errorLogs),
+  errorMessage: cutText(errorLogs.errorMessage).mapWith(errorLogs.errorMessage),
+  stackTrace: cutText(errorLogs.stackTrace).mapWith(errorLogs.stackTrace),
+  context: sql<unknown>`case when octet_length(${errorLogs.context}::text) > ${SHOWN_CONTEXT_BYTES}
+    then jsonb_build_object('truncated', true, 'bytes', octet_length(${errorLogs.context}::text),
+      'head', left(${errorLogs.context}::text, ${SHOWN_CONTEXT_BYTES / 2}))
+    else ${errorLogs.context} end`.mapWith(errorLogs.context),
+};
 
 export interface ErrorFilter {
   resolved?: boolean | undefined;
@@ -34,7 +57,7 @@ export function createErrorsRepository({ db }: { db: Db }) {
         after ? errorsKeyset.after(after) : undefined,
       ];
       return db
-        .select({ ...getTableColumns(errorLogs), cursorAt: errorsKeyset.cursorAt })
+        .select({ ...shownColumns, cursorAt: errorsKeyset.cursorAt })
         .from(errorLogs)
         .where(and(...conditions))
         .orderBy(...errorsKeyset.orderBy)
@@ -42,7 +65,7 @@ export function createErrorsRepository({ db }: { db: Db }) {
     },
 
     async find(id: string): Promise<ErrorRow | undefined> {
-      const [row] = await db.select().from(errorLogs).where(eq(errorLogs.id, id));
+      const [row] = await db.select(shownColumns).from(errorLogs).where(eq(errorLogs.id, id));
       return row;
     },
 
@@ -53,13 +76,17 @@ export function createErrorsRepository({ db }: { db: Db }) {
       at: Date,
     ): Promise<{ before: ErrorRow; after: ErrorRow } | undefined> {
       return db.transaction(async (tx) => {
-        const [before] = await tx.select().from(errorLogs).where(eq(errorLogs.id, id)).for('update');
+        const [before] = await tx
+          .select(shownColumns)
+          .from(errorLogs)
+          .where(eq(errorLogs.id, id))
+          .for('update');
         if (!before) return undefined;
         const [after] = await tx
           .update(errorLogs)
           .set({ resolved: true, resolvedAt: before.resolvedAt ?? at, resolvedBy: before.resolvedBy ?? by })
           .where(eq(errorLogs.id, id))
-          .returning();
+          .returning(shownColumns);
         return after ? { before, after } : undefined;
       });
     },

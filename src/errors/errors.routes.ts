@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import { keyOf } from '../db/keyset.ts';
 import { notFound } from '../http/app-error.ts';
 import type { AuthGuards } from '../http/auth.ts';
-import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
+import { decodeCursor, filterText, PageQuery, toPage } from '../http/cursor.ts';
 import type { ErrorRow, ErrorsRepository } from './errors.repository.ts';
 
 const ErrorView = z.object({
@@ -61,7 +61,7 @@ export function errorsRoutes({
           security: [{ bearer: [] }],
           querystring: PageQuery.extend({
             resolved: booleanFlag.optional(),
-            error_type: z.string().min(1).optional(),
+            error_type: filterText('error_type', 200).optional(),
           }),
           response: { 200: z.object({ data: z.array(ErrorView), nextCursor: z.string().nullable() }) },
         },

@@ -15,6 +15,11 @@ export interface SignedRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
+export type SignatureVersion = 'v1' | 'v2' | 'v3';
+
+/** Only v3 signs a timestamp; v1 and v2 can be replayed, so they are accepted only where configured. */
+export const DEFAULT_SIGNATURE_VERSIONS: readonly SignatureVersion[] = ['v3'];
+
 export type SignatureCheck =
   | { ok: true; version: 'v1' | 'v2' | 'v3' }
   | { ok: false; reason: string; version?: 'v1' | 'v2' | 'v3' };
@@ -24,8 +29,29 @@ const header = (headers: SignedRequest['headers'], name: string): string | undef
   return Array.isArray(value) ? value[0] : value;
 };
 
+/**
+ * Constant-time equality of two whole values. The length check matters: timingSafeEqual throws on unequal
+ * lengths, and comparing only a common prefix would let an empty or cut signature through.
+ */
 function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
+// A SHA-256 in base64 is exactly 43 characters and one `=`; a Buffer decodes anything (skipping what is not
+// base64), so the text is checked first.
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+
+/**
+ * Which version a request claims, from its headers alone: lets a delivery be refused before its body is
+ * read. v3 wins when any of its headers is there, as in verifySignature.
+ */
+export function claimedSignatureVersion(headers: SignedRequest['headers']): SignatureVersion | undefined {
+  if (header(headers, 'x-hubspot-signature-v3') || header(headers, 'x-hubspot-request-timestamp'))
+    return 'v3';
+  if (!header(headers, 'x-hubspot-signature')) return undefined;
+  const version = (header(headers, 'x-hubspot-signature-version') ?? 'v1').toLowerCase();
+  return version === 'v1' || version === 'v2' ? version : undefined;
 }
 
 // v3 hashes the URI with these escapes decoded (HubSpot's docs list exactly these).
@@ -78,12 +104,23 @@ export function signV3(
  * Checks a delivery's signature. v3 is preferred whenever its headers are present (webhook deliveries carry
  * v1 and v3 together); v1/v2 are the fallback for older apps and workflow webhooks.
  */
-export function verifySignature(request: SignedRequest, secret: string, now: number): SignatureCheck {
+export function verifySignature(
+  request: SignedRequest,
+  secret: string,
+  now: number,
+  accepted: readonly SignatureVersion[] = DEFAULT_SIGNATURE_VERSIONS,
+): SignatureCheck {
   const v3 = header(request.headers, 'x-hubspot-signature-v3');
   const timestamp = header(request.headers, 'x-hubspot-request-timestamp');
   if (v3 !== undefined || timestamp !== undefined) {
     if (!v3 || !timestamp)
       return { ok: false, version: 'v3', reason: 'v3 signature or timestamp header missing' };
+    if (!accepted.includes('v3'))
+      return {
+        ok: false,
+        version: 'v3',
+        reason: 'v3 signatures are not accepted (WEBHOOK_SIGNATURE_VERSIONS)',
+      };
     const sentAt = Number(timestamp);
     if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(sentAt)) {
       return { ok: false, version: 'v3', reason: 'X-HubSpot-Request-Timestamp is not epoch milliseconds' };
@@ -98,7 +135,8 @@ export function verifySignature(request: SignedRequest, secret: string, now: num
       'base64',
     );
     // Some proxies turn the `+` of base64 into a space.
-    const given = Buffer.from(v3.trim().replaceAll(' ', '+'), 'base64');
+    const text = v3.trim().replaceAll(' ', '+');
+    const given = BASE64_SHA256.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
     return sameBytes(given, expected)
       ? { ok: true, version: 'v3' }
       : { ok: false, version: 'v3', reason: 'v3 signature mismatch' };
@@ -109,11 +147,18 @@ export function verifySignature(request: SignedRequest, secret: string, now: num
   const version = (header(request.headers, 'x-hubspot-signature-version') ?? 'v1').toLowerCase();
   if (version !== 'v1' && version !== 'v2')
     return { ok: false, reason: `unknown signature version ${version}` };
+  // v1 and v2 sign no time: a captured delivery (v3 headers stripped) could be replayed for ever.
+  if (!accepted.includes(version))
+    return {
+      ok: false,
+      version,
+      reason: `${version} signatures are not accepted (WEBHOOK_SIGNATURE_VERSIONS)`,
+    };
   const expectedHex =
     version === 'v1'
       ? signV1(secret, request.rawBody)
       : signV2(secret, request.method, request.url, request.rawBody);
-  const given = /^[0-9a-f]{64}$/i.test(signature.trim())
+  const given = HEX_SHA256.test(signature.trim())
     ? Buffer.from(signature.trim().toLowerCase(), 'hex')
     : Buffer.alloc(0);
   return sameBytes(given, Buffer.from(expectedHex, 'hex'))

@@ -2,56 +2,122 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createSimulator } from './simulator.ts';
 
-/** `npm run sim -- [--port 4010] [--contacts N] …`: the simulator in the foreground. */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '4010' },
-    host: { type: 'string' },
-    contacts: { type: 'string' },
-    seed: { type: 'string' },
-    'portal-id': { type: 'string' },
-    'app-id': { type: 'string' },
-    'client-id': { type: 'string' },
-    'client-secret': { type: 'string' },
-    'webhook-url': { type: 'string' },
-    signature: { type: 'string' },
-    'rate-limit': { type: 'string' },
-    'oauth-rate-limit': { type: 'string' },
-    'search-rate-limit': { type: 'string' },
-    batch: { type: 'string' },
-    'token-ttl': { type: 'string' },
-    'retry-base-ms': { type: 'string' },
-    'search-lag-ms': { type: 'string' },
-    'daily-limit': { type: 'string' },
-  },
-  strict: true,
-});
+const HELP = `Usage: npm run sim -- [options]
 
-const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
+A HubSpot simulator in the foreground: CRM contacts v3, properties, OAuth, signed webhooks, rate limits.
+
+Options:
+  --port N                  port to listen on (default 4010; 0 picks a free one)
+  --host HOST               address to listen on (default 127.0.0.1)
+  --contacts N              contacts seeded at start
+  --seed TEXT               seed for the generated data (same seed, same portal)
+  --portal-id N             the portal's hub id
+  --app-id N                the app id webhooks are signed for
+  --client-id ID            the OAuth app's client id
+  --client-secret SECRET    the app secret that signs webhooks
+  --webhook-url URL         where to deliver webhooks (none when unset)
+  --signature v3|v2|v1|both which signature headers webhooks carry
+  --rate-limit N/WINDOW     the CRM API limit, e.g. 100/10s, or off
+  --oauth-rate-limit N/WINDOW   the limit for OAuth-installed apps
+  --search-rate-limit N/WINDOW  the search endpoints' own limit
+  --batch N                 webhook events per delivery, 1 to 100
+  --token-ttl SECONDS       lifetime of OAuth access tokens
+  --retry-base-ms MS        first delay of webhook redelivery
+  --search-lag-ms MS        how long a change stays invisible to search
+  --daily-limit N|off       the daily API call cap
+  -h, --help                print this help and exit
+`;
+
+/** A bad flag: one line, exit 2 (a usage error), as command-line tools do. */
+function usageError(message: string): never {
+  console.error(`hubspot-sim: ${message} (npm run sim -- --help lists the options)`);
+  process.exit(2);
+}
+
+/** `npm run sim -- [--port 4010] [--contacts N] …`: the simulator in the foreground. */
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string', default: '4010' },
+      host: { type: 'string' },
+      contacts: { type: 'string' },
+      seed: { type: 'string' },
+      'portal-id': { type: 'string' },
+      'app-id': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'webhook-url': { type: 'string' },
+      signature: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'oauth-rate-limit': { type: 'string' },
+      'search-rate-limit': { type: 'string' },
+      batch: { type: 'string' },
+      'token-ttl': { type: 'string' },
+      'retry-base-ms': { type: 'string' },
+      'search-lag-ms': { type: 'string' },
+      'daily-limit': { type: 'string' },
+    },
+    strict: true,
+  });
+}
+try {
+  parsed = parse();
+} catch (error) {
+  usageError(((error as Error).message.split('\n')[0] ?? '').trim());
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+/** A whole number within bounds, or a usage error naming the flag and what it got. */
+function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const text = (values as Record<string, unknown>)[flag];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (String(text).trim() === '' || !Number.isInteger(value) || value < min || value > max)
+    usageError(
+      `--${flag}: expected a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${String(text)}"`,
+    );
+  return value;
+}
+
+const signatures = ['both', 'v3', 'v2', 'v1'] as const;
+if (values.signature !== undefined && !signatures.includes(values.signature as never))
+  usageError(`--signature: expected one of ${signatures.join(', ')}, got "${values.signature}"`);
+
+const flags = {
+  port: wholeNumber('port', 0, 65_535),
+  contacts: wholeNumber('contacts', 0),
+  portalId: wholeNumber('portal-id', 1),
+  appId: wholeNumber('app-id', 1),
+  batch: wholeNumber('batch', 1, 100),
+  tokenTtl: wholeNumber('token-ttl', 1),
+  retryBaseMs: wholeNumber('retry-base-ms', 0),
+  searchLagMs: wholeNumber('search-lag-ms', 0),
+  dailyLimit: values['daily-limit'] === 'off' ? null : wholeNumber('daily-limit', 1),
+};
 
 let simulator: Awaited<ReturnType<typeof createSimulator>>;
 try {
   simulator = await createSimulator({
-    port: number(values.port),
+    ...flags,
     host: values.host,
-    contacts: number(values.contacts),
     seed: values.seed,
-    portalId: number(values['portal-id']),
-    appId: number(values['app-id']),
     clientId: values['client-id'],
     clientSecret: values['client-secret'],
     webhookUrl: values['webhook-url'],
-    signature: values.signature as 'both' | 'v3' | 'v2' | 'v1' | undefined,
+    signature: values.signature as (typeof signatures)[number] | undefined,
     rateLimit: values['rate-limit'],
     oauthRateLimit: values['oauth-rate-limit'],
     searchRateLimit: values['search-rate-limit'],
-    batch: number(values.batch),
-    tokenTtl: number(values['token-ttl']),
-    retryBaseMs: number(values['retry-base-ms']),
-    searchLagMs: number(values['search-lag-ms']),
-    dailyLimit: values['daily-limit'] === 'off' ? null : number(values['daily-limit']),
   });
 } catch (error) {
+  // A flag the simulator's own schema refuses (a malformed rate limit, URL…) is a usage error too.
+  if (error instanceof z.ZodError) usageError(describe(error));
   console.error(`hubspot-sim: ${describe(error)}`);
   process.exit(1);
 }

@@ -9,7 +9,7 @@ import type { Database } from '../db/client.ts';
 import { query } from '../db/query.ts';
 import { AppError, notFound } from '../http/app-error.ts';
 import type { AuthGuards } from '../http/auth.ts';
-import { decodeCursor, PageQuery, toPage } from '../http/cursor.ts';
+import { decodeCursor, filterText, PageQuery, toPage } from '../http/cursor.ts';
 import type { HubSpotClient } from '../hubspot/client.ts';
 import type { InboxRepository } from '../webhooks/inbox.repository.ts';
 import {
@@ -232,7 +232,7 @@ export function syncRoutes({
           tags: ['sync'],
           summary: 'One session (by id or sessionId) with its latest sync logs',
           security: [{ bearer: [] }],
-          params: z.object({ id: z.string().min(1).max(100) }),
+          params: z.object({ id: filterText('id', 100) }),
         },
       },
       async (request) => {

@@ -32,7 +32,10 @@ export async function createScratchDatabase({ empty = false } = {}): Promise<Scr
       async drop() {},
     };
   }
-  const name = `hs_test_${process.pid}_${randomBytes(5).toString('hex')}`;
+  // Named after the run's main process (the template's name carries its pid), not this worker's, so the run's
+  // teardown, or the next run's setup when this one is interrupted, finds and drops it.
+  const runPid = /^hs_template_(\d+)$/.exec(target.template)?.[1] ?? String(process.pid);
+  const name = `hs_test_${runPid}_${randomBytes(5).toString('hex')}`;
   const client = adminClient(target.adminUrl);
   await client.unsafe(
     empty ? `create database ${name}` : `create database ${name} template ${target.template}`,

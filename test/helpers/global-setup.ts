@@ -22,6 +22,41 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
+/** Whether a process with this id runs on this machine (EPERM: it runs, as another user). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Drops the databases test runs left behind when they were interrupted (their teardown never ran): the ones
+ * named after a test run whose process is gone. Safely: a database of a live run (this one, or another run
+ * beside it) is kept, and so is one anybody is still connected to (no `force`: PostgreSQL refuses to drop it).
+ */
+export async function dropLeftoverDatabases(
+  admin: postgres.Sql,
+  isAlive: (pid: number) => boolean = processIsAlive,
+): Promise<string[]> {
+  const rows = await admin<{ datname: string }[]>`
+    select datname from pg_database where datname ~ '^hs_(test|template)_[0-9]+(_|$)'`;
+  const dropped: string[] = [];
+  for (const { datname } of rows) {
+    const pid = Number(/^hs_(?:test|template)_(\d+)/.exec(datname)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    try {
+      await admin.unsafe(`drop database if exists "${datname}"`);
+      dropped.push(datname);
+    } catch {
+      // In use (a run on another machine sharing this server, say): not a leftover of ours to take.
+    }
+  }
+  return dropped;
+}
+
 /**
  * Migrates the schema once into a template database; every test then gets its own copy of it
  * (`CREATE DATABASE … TEMPLATE`, a file copy), so tests run against real PostgreSQL in isolation.
@@ -43,6 +78,10 @@ export default async function setup(project: TestProject) {
 
   const template = `hs_template_${process.pid}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  // Databases named after every run's main process (see database.ts), so an interrupted run's are found here.
+  const leftovers = await dropLeftoverDatabases(admin);
+  if (leftovers.length > 0)
+    console.warn(`dropped ${leftovers.length} database(s) interrupted test runs left`);
   await admin.unsafe(`drop database if exists ${template} with (force)`);
   await admin.unsafe(`create database ${template}`);
   const database = await createDatabase({ url: databaseUrl(adminUrl, template), maxConnections: 1 });

@@ -149,6 +149,48 @@ describe('applying webhook events', () => {
     }
   });
 
+  test('a privacy deletion also erases the person from the error log of a failed apply', async ({
+    database,
+  }) => {
+    const pipeline = webhookPipeline(database);
+    const email = 'erase.me.too@example.com';
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.creation', objectId: 78, occurredAt: T }),
+      change(78, T + 1, 'lastname', 'Hopper'),
+    ]);
+    await pipeline.applyAll();
+    // Any failure bound to one contact's events: here, a rule that refuses the person's email.
+    await database.rows(sql`create function reject_78() returns trigger language plpgsql as $$
+      begin if new.data->>'email' = ${sql.raw(`'${email}'`)} then raise exception 'refused'; end if;
+      return new; end $$`);
+    await database.rows(sql`create trigger reject_78 before insert or update on contacts
+      for each row execute function reject_78()`);
+    await pipeline.receive([change(78, T + 2, 'email', email)]);
+    await pipeline.applyAll();
+    const logged = await database.rows<{ n: number }>(
+      sql`select count(*)::int as n from error_logs where error_type = 'webhook.apply_failed' and context::text like ${`%${email}%`}`,
+    );
+    // The failure is in the error log, with the person's email in the events kept for replay.
+    expect(logged[0]?.n).toBe(1);
+    await database.rows(sql`drop trigger reject_78 on contacts`);
+
+    await pipeline.receive([
+      hubspotEvent({ subscriptionType: 'contact.privacyDeletion', objectId: 78, occurredAt: T + 5 }),
+      hubspotEvent({ subscriptionType: 'contact.deletion', objectId: 78, occurredAt: T + 5 }),
+    ]);
+    await pipeline.applyAll();
+    expect(await contactRow(database, '78')).toMatchObject({ archived: true, erased: true });
+    const tables = await database.rows<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+    );
+    for (const { table_name } of tables) {
+      const [found] = await database.rows<{ n: number }>(
+        sql`select count(*)::int as n from ${sql.identifier(table_name)} t where t::text ilike ${`%${email}%`} or t::text ilike '%Hopper%'`,
+      );
+      expect(`${table_name}: ${found?.n}`).toBe(`${table_name}: 0`);
+    }
+  });
+
   test('a poison event is retried, parked, and replayed once fixed, without holding back other contacts', async ({
     database,
   }) => {

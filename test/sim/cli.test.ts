@@ -50,7 +50,7 @@ describe('the command line', () => {
       stderr += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
+    expect(code).toBe(2); // a usage error
     expect(stderr).toMatch(/^hubspot-sim: .*rate/i);
   });
 });

@@ -9,6 +9,7 @@ const V1_SIGNATURE = '232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f
 const V2_SIGNATURE = 'eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e';
 
 const URL_CALLED = 'https://sync.example.com/webhooks/hubspot';
+const ALL_VERSIONS = ['v1', 'v2', 'v3'] as const;
 const NOW = 1_795_000_000_000;
 
 function v3Request(body: string, options: { url?: string; sentAt?: number; signUrl?: string } = {}) {
@@ -40,9 +41,9 @@ describe('verifySignature', () => {
   test('accepts the documented v1 delivery and rejects a tampered body', () => {
     const headers = { 'x-hubspot-signature': V1_SIGNATURE, 'x-hubspot-signature-version': 'v1' };
     const request = { method: 'POST', url: URL_CALLED, rawBody: Buffer.from(V1_BODY), headers };
-    expect(verifySignature(request, SECRET, NOW)).toEqual({ ok: true, version: 'v1' });
+    expect(verifySignature(request, SECRET, NOW, ALL_VERSIONS)).toEqual({ ok: true, version: 'v1' });
     const tampered = { ...request, rawBody: Buffer.from(V1_BODY.replace('123', '124')) };
-    expect(verifySignature(tampered, SECRET, NOW)).toMatchObject({
+    expect(verifySignature(tampered, SECRET, NOW, ALL_VERSIONS)).toMatchObject({
       ok: false,
       reason: 'v1 signature mismatch',
     });
@@ -59,8 +60,10 @@ describe('verifySignature', () => {
       rawBody: Buffer.alloc(0),
       headers,
     };
-    expect(verifySignature(request, SECRET, NOW)).toEqual({ ok: true, version: 'v2' });
-    expect(verifySignature({ ...request, url: 'https://www.example.com/other' }, SECRET, NOW).ok).toBe(false);
+    expect(verifySignature(request, SECRET, NOW, ALL_VERSIONS)).toEqual({ ok: true, version: 'v2' });
+    expect(
+      verifySignature({ ...request, url: 'https://www.example.com/other' }, SECRET, NOW, ALL_VERSIONS).ok,
+    ).toBe(false);
   });
 
   test('accepts a fresh v3 signature', () => {
@@ -140,5 +143,55 @@ describe('verifySignature', () => {
     const url = 'https://x.example.com/hook?tag=a%2Cb';
     const request = v3Request(V1_BODY, { url, signUrl: 'https://x.example.com/hook?tag=a,b' });
     expect(verifySignature(request, SECRET, NOW).ok).toBe(true);
+  });
+
+  test('v1 and v2 are refused unless configured, since they sign no time and could be replayed', () => {
+    const v1 = { 'x-hubspot-signature': V1_SIGNATURE, 'x-hubspot-signature-version': 'v1' };
+    const request = { method: 'POST', url: URL_CALLED, rawBody: Buffer.from(V1_BODY), headers: v1 };
+    expect(verifySignature(request, SECRET, NOW)).toMatchObject({ ok: false, version: 'v1' });
+    expect(verifySignature(request, SECRET, NOW, ['v3'])).toMatchObject({ ok: false, version: 'v1' });
+    expect(verifySignature(request, SECRET, NOW, ['v1'])).toEqual({ ok: true, version: 'v1' });
+    // A v3 delivery stays v3 only when v3 is accepted: a v1-only deployment does not take it either.
+    expect(verifySignature(v3Request(V1_BODY), SECRET, NOW, ['v1'])).toMatchObject({ ok: false });
+  });
+
+  test('a signature is compared whole: empty, cut, non-hex or padded ones never pass', () => {
+    const base = { method: 'POST', url: URL_CALLED, rawBody: Buffer.from(V1_BODY) };
+    const v1 = (signature: string) =>
+      verifySignature(
+        { ...base, headers: { 'x-hubspot-signature': signature, 'x-hubspot-signature-version': 'v1' } },
+        SECRET,
+        NOW,
+        ALL_VERSIONS,
+      ).ok;
+    expect(v1(V1_SIGNATURE)).toBe(true);
+    // Each of these shares a prefix (maybe the empty one) with the right signature.
+    for (const forged of [
+      'not-hex',
+      'zz',
+      V1_SIGNATURE.slice(0, 8),
+      V1_SIGNATURE.slice(0, 63),
+      `${V1_SIGNATURE}00`,
+    ])
+      expect(v1(forged), forged).toBe(false);
+
+    const good = v3Request(V1_BODY);
+    const signature = good.headers['x-hubspot-signature-v3'];
+    const v3 = (forged: string) =>
+      verifySignature(
+        { ...good, headers: { ...good.headers, 'x-hubspot-signature-v3': forged } },
+        SECRET,
+        NOW,
+      ).ok;
+    expect(v3(signature)).toBe(true);
+    for (const forged of [
+      signature.slice(0, 4),
+      signature.slice(0, 40),
+      signature.slice(0, -1),
+      '!!!!',
+      `${signature}!!`,
+      `${signature}AAAA`,
+    ])
+      expect(v3(forged), forged).toBe(false);
   });
 });

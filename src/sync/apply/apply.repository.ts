@@ -218,8 +218,17 @@ export function createApplyRepository() {
       await executor.execute(sql`update webhook_inbox set payload = payload - 'propertyValue'
         where object_id in (select value::bigint from jsonb_array_elements_text(${asJson(hubspotIds)}::jsonb))
           and payload ? 'propertyValue'`);
-      await executor.execute(sql`update error_logs set context = null
-        where context is not null and (context #>> '{payload,objectId}') in ${list}`);
+      // Entries name a contact's events under `events` (a failed apply keeps the whole payloads), `samples`
+      // (refused webhook events) or, in older entries, `payload`. The message of such an entry may quote a
+      // value too (a driver error on a bad value), so it goes with the context.
+      const named = (field: string) => sql`exists (select 1 from jsonb_array_elements(
+          case when jsonb_typeof(context -> ${field}) = 'array' then context -> ${field} else '[]'::jsonb end
+        ) as e where e ->> 'objectId' in ${list})`;
+      await executor.execute(sql`update error_logs
+        set context = null, stack_trace = null,
+          error_message = ${'details erased by a HubSpot privacy deletion'}
+        where context is not null and jsonb_typeof(context) = 'object' and (
+          (context #>> '{payload,objectId}') in ${list} or ${named('events')} or ${named('samples')})`);
     },
   };
 }

@@ -83,7 +83,8 @@ export function createWebhookApplier({ database, inbox, apply, errors, logger }:
           context: { events: events.map((e) => e.payload), attempts: (events[0]?.attempts ?? 0) + 1 },
         });
         const parked = await inbox.recordFailure(tx, ids, described.message, entry.id);
-        logger.error({ err: error, events: ids.length, parked }, 'webhook events failed to apply');
+        // Described, not the error itself: drizzle's message quotes the statement's parameters, a person's data.
+        logger.error({ error: described, events: ids.length, parked }, 'webhook events failed to apply');
       });
     }
   }
@@ -104,7 +105,10 @@ export function createWebhookApplier({ database, inbox, apply, errors, logger }:
       });
     } catch (error) {
       if (isTransient(error) || claimed.length === 0) throw error;
-      logger.warn({ err: error, events: claimed.length }, 'batch failed; applying its contacts one by one');
+      logger.warn(
+        { error: describeError(error), events: claimed.length },
+        'batch failed; applying its contacts one by one',
+      );
       const groups = new Map<number, number[]>();
       for (const { id, payload } of claimed)
         groups.set(payload.objectId, [...(groups.get(payload.objectId) ?? []), id]);

@@ -65,6 +65,15 @@ export function createSweepScheduler(deps: SchedulerDeps) {
   return {
     async start(): Promise<void> {
       running = true;
+      const leftovers = await deps.sweeper.failLeftovers().catch((error) => {
+        deps.logger.error({ err: error }, 'could not fail the sessions a stopped instance left');
+        return [];
+      });
+      if (leftovers.length > 0)
+        deps.logger.warn(
+          { sessions: leftovers.map((session) => session.session_id) },
+          'sessions left pending or running by a stopped instance were marked failed',
+        );
       await resume(false);
       every('incremental', deps.incrementalEveryMs);
       every('full', deps.fullEveryMs);

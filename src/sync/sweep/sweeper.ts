@@ -213,6 +213,19 @@ export function createSweeper(deps: SweeperDeps) {
       return announced;
     },
 
+    /**
+     * At start-up: sessions left `pending` or `running` by an instance that stopped are marked failed, so
+     * they do not show as live forever while no sweep can start (HubSpot not connected). Only when no sweep
+     * runs anywhere (the sweep lock is free): a session another instance is running is not a leftover.
+     * The next sweep of the same mode still resumes from a failed session's checkpoint.
+     */
+    async failLeftovers(): Promise<SessionRow[]> {
+      const result = await database.tryWithAdvisoryLock(SWEEP_LOCK_KEY, () =>
+        sessions.failInterrupted(database.db),
+      );
+      return result.acquired ? result.value : [];
+    },
+
     /** Stops between pages and waits for the running sweep to record where it stopped. */
     async stop(): Promise<void> {
       stopping = true;
