@@ -66,6 +66,7 @@ export function createWorkers({
     apply,
     errors,
     logger: logger.child({ worker: 'apply' }),
+    properties: config.HUBSPOT_CONTACT_PROPERTIES,
   });
   const fetcher = hubspot
     ? createContactFetcher({

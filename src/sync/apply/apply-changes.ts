@@ -7,6 +7,7 @@ import type {
   OutboxWrite,
   SyncLogWrite,
 } from './apply.repository.ts';
+import { madeChanges } from './computed-properties.ts';
 import { type ApplyOutcome, applyChanges, type ContactChange, type ContactState } from './contact-state.ts';
 
 export interface ChangeContext {
@@ -86,7 +87,7 @@ function operationOf(outcome: ApplyOutcome): SyncLogWrite['operation'] {
 
 function outboxOf(outcome: ApplyOutcome, source: ChangeContext['source']): OutboxWrite[] {
   const { hubspotId, mergedInto } = outcome.after;
-  const properties = outcome.changedProperties;
+  const properties = madeChanges(outcome.changedProperties);
   const events: OutboxWrite[] = outcome.transitions.map((transition) => ({
     type: transition === 'erased' ? 'contact:deleted' : `contact:${transition}`,
     data: {
@@ -113,7 +114,7 @@ function batchSummary(outcomes: readonly ApplyOutcome[], context: ChangeContext)
       source: context.source,
       contacts: outcomes.length,
       created: count((o) => o.transitions.includes('created')),
-      updated: count((o) => o.transitions.length === 0 && o.changedProperties.length > 0),
+      updated: count((o) => o.transitions.length === 0 && madeChanges(o.changedProperties).length > 0),
       archived: count((o) => o.transitions.some((t) => t === 'deleted' || t === 'merged' || t === 'erased')),
       restored: count((o) => o.transitions.includes('restored')),
       stale: outcomes.reduce((total, o) => total + o.stale.length, 0),
@@ -195,7 +196,8 @@ export async function applyContactChanges(
   const erased: string[] = [];
 
   for (const outcome of outcomes) {
-    const { before, after, changedProperties, transitions, stale } = outcome;
+    const { before, after, transitions, stale } = outcome;
+    const changedProperties = madeChanges(outcome.changedProperties);
     const visible = changedProperties.length > 0 || transitions.length > 0;
     if (before.exists && stateChanged(before, after)) contactRows.push(contactRowOf(outcome));
     // Also on later batches: an event that reached the inbox after the erasure still carries a value.

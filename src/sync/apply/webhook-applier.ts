@@ -18,6 +18,11 @@ export interface WebhookApplierDeps {
   apply: ApplyRepository;
   errors: ErrorsRepository;
   logger: Logger;
+  /**
+   * The mirrored properties (HUBSPOT_CONTACT_PROPERTIES): a propertyChange for any other is marked done and
+   * not applied, so webhooks and sweeps mirror the same set. Absent: every property is applied.
+   */
+  properties?: readonly string[];
 }
 
 const eventKey = (event: WebhookEvent) => `${event.subscriptionId}:${event.eventId}`;
@@ -37,12 +42,21 @@ async function holdBarrier(tx: Executor, scope: ClaimScope): Promise<void> {
   );
 }
 
-export function createWebhookApplier({ database, inbox, apply, errors, logger }: WebhookApplierDeps) {
+export function createWebhookApplier({
+  database,
+  inbox,
+  apply,
+  errors,
+  logger,
+  properties,
+}: WebhookApplierDeps) {
+  const mirrored = properties ? new Set(properties) : undefined;
   async function applyClaimed(tx: Executor, claimed: readonly ClaimedEvent[]): Promise<void> {
     const batch = new Map<string, ContactChange[]>();
     const sources = new Map<ContactChange, string>();
     for (const { payload } of claimed) {
       for (const { hubspotId, change } of changesFromEvent(payload)) {
+        if (mirrored && change.kind === 'property' && !mirrored.has(change.name)) continue;
         const changes = batch.get(hubspotId) ?? [];
         changes.push(change);
         batch.set(hubspotId, changes);

@@ -1,4 +1,5 @@
 import type { HubSpotContact } from '../../hubspot/client.ts';
+import { madeChanges } from '../apply/computed-properties.ts';
 import type { ApplyOutcome, ContactChange } from '../apply/contact-state.ts';
 import type { SessionCounts } from '../sessions/sessions.repository.ts';
 
@@ -73,7 +74,7 @@ export function countOutcomes(
     if (transition === 'created') counts.created++;
     else if (transition === 'deleted' || transition === 'merged' || transition === 'erased')
       counts.archived++;
-    else if (transition === 'restored' || changedProperties.length > 0) counts.updated++;
+    else if (transition === 'restored' || madeChanges(changedProperties).length > 0) counts.updated++;
     else {
       counts.unchanged++;
       continue;
