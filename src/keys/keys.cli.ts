@@ -2,8 +2,8 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createAuditRepository } from '../audit/audit.repository.ts';
 import { loadConfig } from '../config.ts';
-import { createDatabase, type Database } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
+import { withConfiguredDatabase } from '../db/cli-database.ts';
+import type { Database } from '../db/client.ts';
 import { createKeysRepository } from './keys.repository.ts';
 import { KEY_NAME_PATTERN, KEY_NAME_RULE, type KeyView } from './keys.schemas.ts';
 
@@ -148,18 +148,8 @@ async function run(command: Command, database: Database): Promise<void> {
 try {
   const command = parseCommand(process.argv.slice(2));
   const config = loadConfig(process.env);
-  const database = await createDatabase({
-    url: config.DATABASE_URL,
-    pgliteDir: config.PGLITE_DIR,
-    maxConnections: 1,
-  });
-  try {
-    // As the service does at start-up: a fresh embedded database has no api_keys table until then.
-    await migrateDatabase(database);
-    await run(command, database);
-  } finally {
-    await database.close();
-  }
+  // As the service does at start-up: a fresh embedded database has no api_keys table until then.
+  await withConfiguredDatabase(config, (database) => run(command, database));
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = error instanceof UsageError ? 2 : 1;

@@ -1,20 +1,24 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.ts';
 import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
 import { createWebhookApplier } from '../../src/sync/apply/webhook-applier.ts';
 import { createInboxRepository } from '../../src/webhooks/inbox.repository.ts';
 
 /** The ingest and apply halves of the webhook path, wired as the service wires them. */
-export function webhookPipeline(database: Database) {
+export function webhookPipeline(
+  database: Database,
+  options: { logger?: Logger; properties?: readonly string[] } = {},
+) {
   const inbox = createInboxRepository();
   const applier = createWebhookApplier({
     database,
     inbox,
     apply: createApplyRepository(),
     errors: createErrorsRepository({ db: database.db }),
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
+    ...(options.properties ? { properties: options.properties } : {}),
   });
   return {
     inbox,

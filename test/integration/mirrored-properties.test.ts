@@ -1,11 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, expect, test } from 'vitest';
-import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
-import { createWebhookApplier } from '../../src/sync/apply/webhook-applier.ts';
-import { createInboxRepository } from '../../src/webhooks/inbox.repository.ts';
 import { dbTest } from '../helpers/database.ts';
+import { webhookPipeline } from '../helpers/pipeline.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 import { propertyChange } from '../helpers/webhooks.ts';
 
@@ -16,21 +12,13 @@ afterEach(async () => {
 });
 
 dbTest('webhooks apply only the mirrored properties, as sweeps read only those', async ({ database }) => {
-  const inbox = createInboxRepository();
-  const applier = createWebhookApplier({
-    database,
-    inbox,
-    apply: createApplyRepository(),
-    errors: createErrorsRepository({ db: database.db }),
-    logger: createLogger({ level: 'silent' }),
-    properties: ['email', 'firstname'],
-  });
+  const pipeline = webhookPipeline(database, { properties: ['email', 'firstname'] });
   const at = Date.now();
-  await inbox.insert(database.db, [
+  await pipeline.receive([
     propertyChange(31, at, 'email', 'kept@example.com'),
     propertyChange(31, at, 'newsletter_opt_in', 'true'),
-  ] as never);
-  await applier.applyNext(100);
+  ]);
+  await pipeline.applyAll();
   const [row] = await database.rows<{ data: Record<string, string> }>(
     sql`select data from contacts where hubspot_id = '31'`,
   );

@@ -8,13 +8,10 @@ import { describe, expect } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
-import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
-import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
-import { createWebhookApplier } from '../../src/sync/apply/webhook-applier.ts';
-import { createInboxRepository } from '../../src/webhooks/inbox.repository.ts';
 import { MAX_WEBHOOKS_IN_FLIGHT } from '../../src/webhooks/webhooks.routes.ts';
 import { ADMIN_TOKEN, asReader, buildTestApp } from '../helpers/app.ts';
 import { dbTest as test } from '../helpers/database.ts';
+import { webhookPipeline } from '../helpers/pipeline.ts';
 import {
   delivery,
   hubspotEvent,
@@ -301,20 +298,13 @@ describe('a failure to apply a batch', () => {
         done();
       },
     });
-    const inbox = createInboxRepository();
-    const applier = createWebhookApplier({
-      database,
-      inbox,
-      apply: createApplyRepository(),
-      errors: createErrorsRepository({ db: database.db }),
-      logger: pino({ level: 'info' }, sink),
-    });
+    const pipeline = webhookPipeline(database, { logger: pino({ level: 'info' }, sink) });
     await database.rows(sql`create function refuse_contact() returns trigger language plpgsql as $$
       begin raise exception 'contact refused'; end $$`);
     await database.rows(sql`create trigger refuse_contact before insert or update on contacts
       for each row execute function refuse_contact()`);
-    await inbox.insert(database.db, [propertyChange(5, Date.now(), 'lastname', 'Private-Name')] as never);
-    await applier.applyNext(100);
+    await pipeline.receive([propertyChange(5, Date.now(), 'lastname', 'Private-Name')]);
+    await pipeline.applyAll();
     const log = lines.join('');
     expect(log).toContain('contact refused');
     expect(log).not.toContain('Private-Name');
