@@ -690,11 +690,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await guard.cleanup();
-}
+await guard.run(main);

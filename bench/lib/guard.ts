@@ -8,6 +8,8 @@ export interface Guard {
   onCleanup(label: string, run: () => Promise<void>): void;
   /** Runs every cleanup once (later calls wait for the first). */
   cleanup(): Promise<void>;
+  /** Runs the bench: a failure sets a non-zero exit code, and the cleanups run either way. */
+  run(main: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -39,7 +41,20 @@ export function guardRun(name: string, timeoutMs: number): Guard {
     console.error(`${name}: still running after ${timeoutMs} ms, giving up`);
     void cleanup().finally(() => process.exit(1));
   }, timeoutMs).unref();
-  return { onCleanup: (label, run) => cleanups.push({ label, run }), cleanup };
+  return {
+    onCleanup: (label, run) => cleanups.push({ label, run }),
+    cleanup,
+    async run(main) {
+      try {
+        await main();
+      } catch (error) {
+        console.error(error);
+        process.exitCode = 1;
+      } finally {
+        await cleanup();
+      }
+    },
+  };
 }
 
 /** Machine-wide busy and total CPU time (jiffies) from /proc/stat. */
