@@ -21,7 +21,6 @@ import {
   buildDeliveries,
   buildEvents,
   countTypes,
-  PORTAL_ID,
   SECRET,
   signDeliveries,
   WEBHOOK_PATH,
@@ -29,6 +28,7 @@ import {
 import { busyShare, cpuTimes, guardRun, round } from './lib/guard.ts';
 import { type LoadResult, quantile, sendAll } from './lib/http-load.ts';
 import {
+  benchServiceEnv,
   cpuSecondsOf,
   freePort,
   memoryOf,
@@ -182,23 +182,11 @@ async function main() {
   // ---- the real service -----------------------------------------------------------------------------------
   const servicePort = await freePort();
   const serviceTail = new OutputTail('service');
-  const service: ChildProcess = startService('src/server.ts', repoDir, {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    HUBSPOT_CLIENT_SECRET: SECRET,
-    HUBSPOT_PORTAL_ID: String(PORTAL_ID),
-    ADMIN_TOKEN: 'bench-admin-token-0123456789',
-    HOST: '127.0.0.1',
-    PORT: String(servicePort),
-    LOG_LEVEL: 'warn',
-    RECONCILE_INTERVAL: '0',
-    FULL_RECONCILE_INTERVAL: '0',
-    ...(process.env.BENCH_SERVICE_NODE_OPTIONS
-      ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
-      : {}),
-  });
+  const service: ChildProcess = startService(
+    'src/server.ts',
+    repoDir,
+    benchServiceEnv(databaseUrl, servicePort),
+  );
   serviceTail.attach(service);
   guard.onCleanup('service', () => stopChild(service));
   let serviceStarted = performance.now();

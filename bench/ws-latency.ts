@@ -43,6 +43,7 @@ import { busyShare, cpuTimes, guardRun, round } from './lib/guard.ts';
 import { quantile } from './lib/http-load.ts';
 import { type PacedResult, sendPaced } from './lib/paced-load.ts';
 import {
+  benchServiceEnv,
   cpuSecondsByName,
   cpuSecondsOf,
   freePort,
@@ -424,24 +425,11 @@ async function main() {
   // ---- the real service -----------------------------------------------------------------------------------
   const servicePort = await freePort();
   const serviceTail = new OutputTail('service');
-  const service: ChildProcess = startService('src/server.ts', repoDir, {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    HUBSPOT_CLIENT_SECRET: SECRET,
-    HUBSPOT_PORTAL_ID: String(PORTAL_ID),
-    ADMIN_TOKEN: 'bench-admin-token-0123456789',
-    READ_TOKEN,
-    HOST: '127.0.0.1',
-    PORT: String(servicePort),
-    LOG_LEVEL: 'warn',
-    RECONCILE_INTERVAL: '0',
-    FULL_RECONCILE_INTERVAL: '0',
-    ...(process.env.BENCH_SERVICE_NODE_OPTIONS
-      ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
-      : {}),
-  });
+  const service: ChildProcess = startService(
+    'src/server.ts',
+    repoDir,
+    benchServiceEnv(databaseUrl, servicePort, { READ_TOKEN }),
+  );
   serviceTail.attach(service);
   guard.onCleanup('service', () => stopChild(service));
   await waitReady(`http://127.0.0.1:${servicePort}/readyz`, service, 60_000);

@@ -3,6 +3,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { PORTAL_ID, SECRET } from './events.ts';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -154,4 +155,33 @@ export function cpuSecondsByName(name: string): number {
     }
   }
   return total;
+}
+
+/**
+ * How the ingest and latency benches start the service: production mode on its own database, webhooks
+ * signed with the bench's secret, no sweep schedule, and NODE_OPTIONS from BENCH_SERVICE_NODE_OPTIONS.
+ */
+export function benchServiceEnv(
+  databaseUrl: string,
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    HUBSPOT_CLIENT_SECRET: SECRET,
+    HUBSPOT_PORTAL_ID: String(PORTAL_ID),
+    ADMIN_TOKEN: 'bench-admin-token-0123456789',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    RECONCILE_INTERVAL: '0',
+    FULL_RECONCILE_INTERVAL: '0',
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+      : {}),
+    ...extra,
+  };
 }
