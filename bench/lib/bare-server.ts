@@ -3,29 +3,15 @@
  * v3 signature over the raw body (the service's own verifySignature) and parse the JSON — then answers 200.
  * Run as a child process (`BARE_SECRET`, `PORT`); it reports its port over IPC once listening.
  */
-import Fastify from 'fastify';
-import { verifySignature } from '../../src/hubspot/signatures.ts';
+import { bareWebhookApp, verifiedBody } from './bare-webhook.ts';
 
 const secret = process.env.BARE_SECRET ?? '';
-const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-app.removeAllContentTypeParsers();
-app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
-  done(null, body),
-);
+const app = bareWebhookApp();
 
 app.post('/webhooks/hubspot', async (request, reply) => {
-  const rawBody = request.body as Buffer;
-  const check = verifySignature(
-    {
-      method: request.method,
-      url: `${request.protocol}://${request.host}${request.url}`,
-      rawBody,
-      headers: request.headers,
-    },
-    secret,
-    Date.now(),
-  );
-  if (!check.ok) return reply.status(401).send({ error: check.reason });
+  const verified = verifiedBody(request, secret);
+  if ('refused' in verified) return reply.status(401).send({ error: verified.refused });
+  const rawBody = verified.body;
   let body: unknown;
   try {
     body = JSON.parse(rawBody.toString('utf8'));

@@ -9,10 +9,9 @@
  * `seq` without the gap rule the service's relay needs.
  * Run as a child process (`BARE_SECRET`, `DATABASE_URL`, `PORT`); reports its port over IPC once listening.
  */
-import Fastify from 'fastify';
 import postgres from 'postgres';
 import { WebSocket, WebSocketServer } from 'ws';
-import { verifySignature } from '../../src/hubspot/signatures.ts';
+import { bareWebhookApp, verifiedBody } from './bare-webhook.ts';
 
 const secret = process.env.BARE_SECRET ?? '';
 const databaseUrl = process.env.DATABASE_URL;
@@ -36,11 +35,7 @@ await writer.unsafe(`drop trigger if exists ${TABLE}_notify on ${TABLE}`);
 await writer.unsafe(`create trigger ${TABLE}_notify after insert on ${TABLE}
   for each statement execute function ${TABLE}_notify()`);
 
-const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-app.removeAllContentTypeParsers();
-app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
-  done(null, body),
-);
+const app = bareWebhookApp();
 
 interface Event {
   objectId: number;
@@ -48,18 +43,9 @@ interface Event {
 }
 
 app.post('/webhooks/hubspot', async (request, reply) => {
-  const rawBody = request.body as Buffer;
-  const check = verifySignature(
-    {
-      method: request.method,
-      url: `${request.protocol}://${request.host}${request.url}`,
-      rawBody,
-      headers: request.headers,
-    },
-    secret,
-    Date.now(),
-  );
-  if (!check.ok) return reply.status(401).send({ error: check.reason });
+  const verified = verifiedBody(request, secret);
+  if ('refused' in verified) return reply.status(401).send({ error: verified.refused });
+  const rawBody = verified.body;
   let events: Event[];
   try {
     events = JSON.parse(rawBody.toString('utf8')) as Event[];
