@@ -167,6 +167,18 @@ export function createHubSpotClient(options: HubSpotClientOptions) {
     pacer,
 
     /**
+     * Any other HubSpot call (associations, property definitions, the Webhooks Journal) through the same token,
+     * pacing, timeout and 401 handling as the contact calls. `send` gets the process's one SDK client.
+     */
+    request<T extends { headers: Record<string, string> }>(
+      what: string,
+      priority: Priority,
+      send: (client: Client) => Promise<T>,
+    ): Promise<T> {
+      return call(what, priority, () => send(sdk));
+    },
+
+    /**
      * Reads up to 100 contacts by id. A merged-away id comes back as its survivor, whose `id` differs and whose
      * `hs_merged_object_ids` lists the absorbed ids; missing ids are reported rather than thrown.
      */

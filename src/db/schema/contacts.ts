@@ -48,6 +48,8 @@ export const contacts = pgTable(
     // `sync_status = 'pending'`; these pace the retries when HubSpot does not know it yet.
     fetchAttempts: integer('fetch_attempts').notNull().default(0),
     nextFetchAt: timestamp('next_fetch_at', { withTimezone: true }),
+    // HubSpot purges archived contacts 90 days after deletion, with no webhook: the row stays, marked.
+    purgedAt: timestamp('purged_at', { withTimezone: true }),
   },
   (t) => [
     unique('unique_hubspot_contact').on(t.hubspotId),

@@ -1,3 +1,4 @@
+export * from './associations.ts';
 export * from './connections.ts';
 export * from './contacts.ts';
 export * from './inbox.ts';
