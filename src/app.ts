@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { createAuditRepository } from './audit/audit.repository.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { type Clock, systemClock } from './clock.ts';
-import type { Config } from './config.ts';
+import { type Config, DEFAULT_CONTACT_PROPERTIES } from './config.ts';
 import type { Connection } from './connections/connection.ts';
 import { createConnectionsRepository } from './connections/connections.repository.ts';
 import { connectionsRoutes } from './connections/connections.routes.ts';
@@ -31,6 +31,7 @@ import type { Logger } from './logger.ts';
 import { createRealtime, type Realtime, type RealtimeOptions } from './realtime/realtime.ts';
 import { wsRoutes } from './realtime/ws.routes.ts';
 import { createApplyRepository } from './sync/apply/apply.repository.ts';
+import { createPropertySet, type PropertySet } from './sync/schema/property-set.ts';
 import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
 import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
 import { createSweeper, type Sweeper } from './sync/sweep/sweeper.ts';
@@ -53,6 +54,8 @@ export interface AppDeps {
   deliveryGate?: DeliveryGate;
   /** Starts reconciliation sweeps; without one (no HubSpot connection) sweep requests answer 503. */
   sweeper?: Sweeper;
+  /** The mirrored contact properties (the workers keep them in step with HubSpot); the configured list when absent. */
+  properties?: PropertySet;
   /** The HubSpot client, when a connection is configured (its budget is reported in the sync status). */
   hubspot?: HubSpotClient | undefined;
   /** The HubSpot connection (server.ts shares it with the workers); built from the config when absent. */
@@ -179,6 +182,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(contactsRoutes({ contacts, audit, guards }));
   const sessions = createSessionsRepository();
+  const properties =
+    deps.properties ?? createPropertySet(config.HUBSPOT_CONTACT_PROPERTIES, DEFAULT_CONTACT_PROPERTIES);
   const sweeper =
     deps.sweeper ??
     createSweeper({
@@ -189,7 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       sessions,
       errors,
       logger: deps.logger,
-      properties: config.HUBSPOT_CONTACT_PROPERTIES,
+      properties: properties.names,
     });
   await app.register(
     syncRoutes({
@@ -202,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       guards,
       hubspot: deps.hubspot,
       connection,
+      properties,
     }),
   );
   await app.register(wsRoutes({ hub: realtime.hub, guards }));

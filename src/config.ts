@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-const DEFAULT_CONTACT_PROPERTIES = [
+export const DEFAULT_CONTACT_PROPERTIES = [
   'email',
   'firstname',
   'lastname',
@@ -59,14 +59,32 @@ const encryptionKeys = z.string().transform((text, ctx) => {
   return decoded;
 });
 
-const csv = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-);
-
 const token = z.string().min(16, 'must be at least 16 characters');
+
+/** Which contact properties to mirror: every one HubSpot defines, or a fixed list of names. */
+export type ContactPropertySelection = { mode: 'all' } | { mode: 'list'; names: string[] };
+
+const contactProperties = z.string().transform((text, ctx): ContactPropertySelection => {
+  if (text.trim().toLowerCase() === 'all') return { mode: 'all' };
+  const names = [
+    ...new Set(
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ];
+  // `all` only stands alone: in a list it would read as a property named "all".
+  const bad = names.filter((name) => !/^[A-Za-z0-9_]+$/.test(name) || name.toLowerCase() === 'all');
+  if (names.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected all, or a comma-separated list of property names${bad.length > 0 ? ` (not ${bad.join(', ')})` : ''}`,
+    });
+    return z.NEVER;
+  }
+  return { mode: 'list', names };
+});
 
 const Env = z.object({
   PORT: z.coerce
@@ -93,7 +111,9 @@ const Env = z.object({
   HUBSPOT_PORTAL_ID: z.coerce.number({ error: 'expected a numeric hub id' }).int().positive().optional(),
   HUBSPOT_API_BASE: httpUrl.default('https://api.hubapi.com').transform((url) => url.replace(/\/+$/, '')),
   HUBSPOT_AUTHORIZE_URL: httpUrl.default('https://app.hubspot.com/oauth/authorize'),
-  HUBSPOT_CONTACT_PROPERTIES: csv.default(DEFAULT_CONTACT_PROPERTIES),
+  HUBSPOT_CONTACT_PROPERTIES: contactProperties.default({ mode: 'list', names: DEFAULT_CONTACT_PROPERTIES }),
+  /** How often HubSpot's property definitions are read again (new ones picked up, deleted ones dropped). */
+  HUBSPOT_SCHEMA_CHECK_INTERVAL: duration.default(3_600_000),
   WEBHOOK_PUBLIC_URL: httpUrl.optional(),
   // v1/v2 sign no timestamp, so a captured delivery could be replayed at any age: v3 only unless asked.
   WEBHOOK_SIGNATURE_VERSIONS: z

@@ -8,6 +8,7 @@ import { createDatabase, describeDatabaseError, embeddedDatabaseRefusal } from '
 import { migrateDatabase } from './db/migrate.ts';
 import { createHubSpotClient } from './hubspot/client.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { journalFromConfig } from './sync/journal/journal-config.ts';
 import { createDeliveryGate } from './webhooks/delivery-gate.ts';
 import { createWorkers } from './workers.ts';
 
@@ -79,6 +80,8 @@ await connection
   .announce()
   .catch((error) => logger.warn({ err: error }, 'could not record the connection state'));
 const deliveryGate = createDeliveryGate();
+const journal = journalFromConfig(config);
+if ('off' in journal) logger.warn(`webhooks journal gap fill is off: ${journal.off}`);
 const workers = createWorkers({
   config,
   database,
@@ -86,6 +89,7 @@ const workers = createWorkers({
   hubspot,
   deliveryGate,
   connected: () => connection.usable,
+  journal: 'off' in journal ? undefined : journal,
 });
 connection.onConnected(workers.onConnected);
 const app = await buildApp({
@@ -96,6 +100,7 @@ const app = await buildApp({
   onWebhookAccepted: workers.onWebhookAccepted,
   deliveryGate,
   sweeper: workers.sweeper,
+  properties: workers.properties,
   hubspot,
   connection,
 });

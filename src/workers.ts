@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import { type Config, DEFAULT_CONTACT_PROPERTIES } from './config.ts';
 import type { Database } from './db/client.ts';
 import { createErrorsRepository } from './errors/errors.repository.ts';
 import type { HubSpotClient } from './hubspot/client.ts';
@@ -8,6 +8,10 @@ import { createWebhookApplier } from './sync/apply/webhook-applier.ts';
 import { createDrainLoop } from './sync/drain-loop.ts';
 import { createContactFetcher } from './sync/fetch/contact-fetcher.ts';
 import { createFetchRepository } from './sync/fetch/fetch.repository.ts';
+import { createJournalWorker, type JournalSettings } from './sync/journal/journal-worker.ts';
+import { createPropertyDefinitionsRepository } from './sync/schema/property-definitions.repository.ts';
+import { createPropertySet } from './sync/schema/property-set.ts';
+import { createSchemaWatcher } from './sync/schema/schema-watcher.ts';
 import { createSessionsRepository } from './sync/sessions/sessions.repository.ts';
 import { createSweepScheduler } from './sync/sweep/scheduler.ts';
 import { createSweepRepository } from './sync/sweep/sweep.repository.ts';
@@ -16,7 +20,13 @@ import type { DeliveryGate } from './webhooks/delivery-gate.ts';
 import { createInboxRepository, INBOX_CHANNEL } from './webhooks/inbox.repository.ts';
 
 export interface WorkersDeps {
-  config: Pick<Config, 'HUBSPOT_CONTACT_PROPERTIES' | 'RECONCILE_INTERVAL' | 'FULL_RECONCILE_INTERVAL'>;
+  config: Pick<
+    Config,
+    | 'HUBSPOT_CONTACT_PROPERTIES'
+    | 'HUBSPOT_SCHEMA_CHECK_INTERVAL'
+    | 'RECONCILE_INTERVAL'
+    | 'FULL_RECONCILE_INTERVAL'
+  >;
   database: Database;
   logger: Logger;
   /** Absent when no HubSpot connection is configured: contacts then wait as `pending` for one. */
@@ -33,6 +43,8 @@ export interface WorkersDeps {
    * revoked token), fetch-backs and sweeps wait instead of failing in a loop; webhooks are still stored.
    */
   connected?: () => boolean;
+  /** The Webhooks Journal: gap fill after downtime. Absent: off (no client credentials or no portal id). */
+  journal?: JournalSettings | undefined;
 }
 
 /**
@@ -56,8 +68,21 @@ export function createWorkers({
   deliveryGate,
   schedule = true,
   connected = () => true,
+  journal,
 }: WorkersDeps) {
   const errors = createErrorsRepository({ db: database.db });
+  // What webhooks apply and sweeps and fetches request, kept in step with HubSpot's definitions.
+  const properties = createPropertySet(config.HUBSPOT_CONTACT_PROPERTIES, DEFAULT_CONTACT_PROPERTIES);
+  const schemaWatcher = hubspot
+    ? createSchemaWatcher({
+        hubspot,
+        database,
+        definitions: createPropertyDefinitionsRepository(),
+        propertySet: properties,
+        logger: logger.child({ worker: 'schema' }),
+        everyMs: schedule ? config.HUBSPOT_SCHEMA_CHECK_INTERVAL : 0,
+      })
+    : undefined;
   const inbox = createInboxRepository();
   const apply = createApplyRepository();
   const applier = createWebhookApplier({
@@ -66,7 +91,7 @@ export function createWorkers({
     apply,
     errors,
     logger: logger.child({ worker: 'apply' }),
-    properties: config.HUBSPOT_CONTACT_PROPERTIES,
+    properties: properties.names,
   });
   const fetcher = hubspot
     ? createContactFetcher({
@@ -76,7 +101,7 @@ export function createWorkers({
         apply,
         errors,
         logger: logger.child({ worker: 'fetch' }),
-        properties: config.HUBSPOT_CONTACT_PROPERTIES,
+        properties: properties.names,
       })
     : undefined;
   const fetchLoop = fetcher
@@ -116,7 +141,7 @@ export function createWorkers({
     sessions,
     errors,
     logger: logger.child({ worker: 'sweep' }),
-    properties: config.HUBSPOT_CONTACT_PROPERTIES,
+    properties: properties.names,
     connected,
   });
   // Without HubSpot the schedule's sweeps are refused, but its start-up still fails sessions a crash left behind.
@@ -130,12 +155,29 @@ export function createWorkers({
         fullEveryMs: config.FULL_RECONCILE_INTERVAL,
       })
     : undefined;
+  const journalWorker = journal
+    ? createJournalWorker({
+        ...journal,
+        database,
+        inbox,
+        sweeper,
+        logger: logger.child({ worker: 'journal' }),
+        onEvents: wakeApply,
+        applied: async () => {
+          for (const loop of applyLoops) await loop.drained();
+        },
+      })
+    : undefined;
   let unlisten: (() => Promise<void>) | undefined;
 
   return {
     wakeApply,
     fetch: fetchLoop,
     sweeper,
+    properties,
+    /** Reads HubSpot's property definitions now (tests; the schedule does it on its own). */
+    checkSchema: () => schemaWatcher?.check() ?? Promise.resolve(),
+    journal: journalWorker,
     /**
      * A webhook delivery added events: this instance's apply loop wakes at once, and other instances are told
      * with one NOTIFY per short burst of deliveries rather than one per delivery.
@@ -159,12 +201,21 @@ export function createWorkers({
         );
         return undefined;
       });
+      // The definitions first: the first sweep asks for what they resolve to.
+      if (connected()) await schemaWatcher?.start();
+      else
+        await schemaWatcher
+          ?.loadStored()
+          .catch((error) => logger.warn({ err: error }, 'could not read the stored property definitions'));
       for (const loop of applyLoops) loop.start();
       fetchLoop?.start();
+      // The journal fills a downtime's gap first, so sweeps start on a mirror that has it.
+      await journalWorker?.start();
       await scheduler?.start();
     },
     /** A portal was (re)connected: fetch what waited, and run the sweep the schedule could not. */
     onConnected(): void {
+      void schemaWatcher?.start();
       fetchLoop?.wake();
       void scheduler?.resume();
     },
@@ -175,7 +226,9 @@ export function createWorkers({
     },
     async stop() {
       if (announcing) clearTimeout(announcing);
+      schemaWatcher?.stop();
       scheduler?.stop();
+      journalWorker?.stop();
       await sweeper.stop();
       await unlisten?.().catch(() => {});
       await Promise.all(applyLoops.map((loop) => loop.stop()));

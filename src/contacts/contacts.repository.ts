@@ -1,7 +1,12 @@
 import { and, desc, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { keyset } from '../db/keyset.ts';
-import { type ContactSyncStatus, contactPropertyHistory, contacts } from '../db/schema/index.ts';
+import {
+  type ContactSyncStatus,
+  contactAssociations,
+  contactPropertyHistory,
+  contacts,
+} from '../db/schema/index.ts';
 import type { KeysetCursor } from '../http/cursor.ts';
 
 export interface ContactFilter {
@@ -26,6 +31,7 @@ const contactColumns = {
   data: contacts.data,
   archived: contacts.archived,
   mergedInto: contacts.mergedInto,
+  purgedAt: contacts.purgedAt,
   syncStatus: contacts.syncStatus,
   lastSync: contacts.lastSync,
   createdAt: contacts.createdAt,
@@ -39,6 +45,8 @@ export interface ContactRecord {
   data: Record<string, string | null>;
   archived: boolean;
   mergedInto: string | null;
+  /** When HubSpot's 90-day purge of the deleted contact was noticed; null while HubSpot still has it. */
+  purgedAt: Date | null;
   syncStatus: ContactSyncStatus | null;
   lastSync: Date;
   createdAt: Date | null;
@@ -68,6 +76,14 @@ export interface HistoryRecord {
   sourceId: string | null;
   applied: boolean;
   recordedAt: Date;
+}
+
+export interface AssociationRecord {
+  toObjectType: string;
+  toObjectId: string;
+  associationTypeId: number;
+  label: string | null;
+  isPrimary: boolean;
 }
 
 const SEARCHED_PROPERTIES = ['email', 'firstname', 'lastname', 'company'] as const;
@@ -133,6 +149,22 @@ export function createContactsRepository({ db }: { db: Db }) {
         )
         .orderBy(desc(h.occurredAt), desc(h.id))
         .limit(limit + 1);
+    },
+
+    /** A contact's live associations (removed ones are kept only as tombstones), primary first. */
+    async associations(hubspotId: string): Promise<AssociationRecord[]> {
+      const a = contactAssociations;
+      return db
+        .select({
+          toObjectType: a.toObjectType,
+          toObjectId: a.toObjectId,
+          associationTypeId: a.associationTypeId,
+          label: a.label,
+          isPrimary: a.isPrimary,
+        })
+        .from(a)
+        .where(and(eq(a.contactHubspotId, hubspotId), eq(a.removed, false)))
+        .orderBy(desc(a.isPrimary), a.toObjectType, a.toObjectId, a.associationTypeId);
     },
 
     /** One contact by its HubSpot id, archived or not. */

@@ -7,6 +7,7 @@ import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, toPage } from '../http/cursor.ts';
 import type { ContactRecord, ContactsRepository, HistoryRecord } from './contacts.repository.ts';
 import {
+  AssociationsResponse,
   ContactDetailResponse,
   ContactListQuery,
   ContactListResponse,
@@ -25,6 +26,7 @@ export function toContactView(row: ContactRecord) {
     properties: row.data,
     archived: row.archived,
     mergedInto: row.mergedInto,
+    purgedAt: row.purgedAt?.toISOString() ?? null,
     syncStatus: row.syncStatus,
     lastSync: row.lastSync.toISOString(),
     createdAt: row.createdAt?.toISOString() ?? null,
@@ -108,7 +110,29 @@ export function contactsRoutes({ contacts, audit, guards }: ContactsRoutesDeps):
         return {
           ...toContactView(contact),
           audit: trail.slice(0, AUDIT_TRAIL_LENGTH).map(toAuditView),
+          associations: await contacts.associations(hubspotId),
         };
+      },
+    );
+
+    app.get(
+      '/api/contacts/:hubspotId/associations',
+      {
+        onRequest: guards.requireRead,
+        schema: {
+          tags: ['contacts'],
+          summary: "One contact's live associations (companies), primary first",
+          security: [{ bearer: [] }],
+          params: ContactParams,
+          response: { 200: AssociationsResponse },
+        },
+      },
+      async (request) => {
+        const { hubspotId } = request.params;
+        const data = await contacts.associations(hubspotId);
+        if (data.length === 0 && !(await contacts.findByHubspotId(hubspotId)))
+          throw notFound(`no contact ${hubspotId}`);
+        return { data, nextCursor: null };
       },
     );
 

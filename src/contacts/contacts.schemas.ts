@@ -24,6 +24,12 @@ export const ContactView = z.object({
   properties: z.record(z.string(), z.string().nullable()),
   archived: z.boolean(),
   mergedInto: z.string().nullable(),
+  purgedAt: z
+    .string()
+    .nullable()
+    .describe(
+      'when HubSpot permanently removed the deleted contact (90 days after deletion); null otherwise',
+    ),
   syncStatus: z.enum(CONTACT_SYNC_STATUSES).nullable(),
   lastSync: z.string(),
   createdAt: z.string().nullable(),
@@ -35,7 +41,26 @@ export const ContactListResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const ContactDetailResponse = ContactView.extend({ audit: z.array(AuditEntryView) });
+export const AssociationView = z.object({
+  toObjectType: z.string().describe("the associated record's type: company"),
+  toObjectId: z.string().describe("the associated record's HubSpot id"),
+  associationTypeId: z
+    .number()
+    .int()
+    .describe("HubSpot's association type (contact → company: 1 primary, 279 unlabeled, others labelled)"),
+  label: z.string().nullable(),
+  isPrimary: z.boolean(),
+});
+
+export const AssociationsResponse = z.object({
+  data: z.array(AssociationView),
+  nextCursor: z.null().describe("always null: a contact's associations come in one page"),
+});
+
+export const ContactDetailResponse = ContactView.extend({
+  audit: z.array(AuditEntryView),
+  associations: z.array(AssociationView).describe('live associations only'),
+});
 
 export const HistoryQuery = PageQuery.extend({
   property: z

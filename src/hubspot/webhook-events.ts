@@ -66,6 +66,16 @@ export const WebhookEvent = z
         message: 'a merge event needs primaryObjectId and mergedObjectIds',
       });
     }
+    if (
+      event.subscriptionType === 'contact.associationChange' &&
+      (event.associationType === undefined || event.toObjectId === undefined)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['toObjectId'],
+        message: 'an associationChange event needs associationType and toObjectId',
+      });
+    }
   });
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 

@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'contact:deleted',
   'contact:restored',
   'contact:merged',
+  'contact:purged',
 ] as const;
 
 const FAMILIES = new Set(EVENT_TYPES.map((type) => type.split(':')[0]));

@@ -1,16 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Associations } from './associations.ts';
 import type { ChangeSource } from './changes.ts';
 import type { Clock } from './clock.ts';
+import { isoFromMs } from './iso.ts';
 import { COMPANIES, FIRST_NAMES, JOB_TITLES, LAST_NAMES, PLACES, PRODUCTS } from './names.ts';
 import type { Portal } from './portal.ts';
 import { CUSTOMER_TIERS, LEAD_STATUSES, LIFECYCLE_STAGES } from './properties.ts';
 import type { Random } from './random.ts';
 
-export type ActivityKind = 'edit' | 'create' | 'import' | 'delete' | 'restore' | 'merge' | 'privacyDeletion';
+export type ActivityKind =
+  | 'edit'
+  | 'create'
+  | 'import'
+  | 'delete'
+  | 'restore'
+  | 'merge'
+  | 'privacyDeletion'
+  | 'associate'
+  | 'dissociate'
+  | 'engagement';
 
 // Roughly what a busy portal's audit log looks like: mostly edits, some creations, a few of the rest.
 const MIX: [ActivityKind, number][] = [
-  ['edit', 0.52],
+  ['edit', 0.46],
+  ['associate', 0.04],
+  ['dissociate', 0.02],
   ['create', 0.15],
   ['import', 0.08],
   ['delete', 0.09],
@@ -18,6 +32,13 @@ const MIX: [ActivityKind, number][] = [
   ['merge', 0.08],
   ['privacyDeletion', 0.03],
 ];
+
+/**
+ * Email opens, page views and logged activities are most of what happens to a real portal's contacts. They move
+ * calculated properties and lastmodifieddate, but no app can subscribe to those properties, so no webhook tells
+ * of them: only a sweep on lastmodifieddate finds them.
+ */
+export const DEFAULT_ENGAGEMENT_SHARE = 0.35;
 
 const IMPORT_SIZE = { min: 10, max: 60 };
 const FIND_ATTEMPTS = 1000;
@@ -29,8 +50,13 @@ export interface ActivityReport {
 }
 
 /** Changes made "as if by portal users": every one goes through the portal, so it fires webhooks. */
-export function createActivity(deps: { portal: Portal; random: Random; clock: Clock }) {
-  const { portal, random } = deps;
+export function createActivity(deps: {
+  portal: Portal;
+  associations: Associations;
+  random: Random;
+  clock: Clock;
+}) {
+  const { portal, associations, random } = deps;
   let created = 0;
 
   const user = (): ChangeSource => ({
@@ -166,9 +192,60 @@ export function createActivity(deps: { portal: Portal; random: Random; clock: Cl
     return true;
   }
 
+  const count = (contact: { properties: Record<string, string> }, name: string, by: number) =>
+    String(Number(contact.properties[name] ?? 0) + by);
+
+  function engagement(): boolean {
+    const id = findLive();
+    const contact = id === null ? undefined : portal.get(id);
+    if (!contact) return false;
+    const now = isoFromMs(deps.clock.now());
+    const roll = random.next();
+    if (roll < 0.45) {
+      const values: Record<string, string> = {
+        hs_email_last_open_date: now,
+        hs_email_open: count(contact, 'hs_email_open', 1),
+      };
+      if (random.chance(0.3)) values.hs_email_last_click_date = now;
+      portal.update(contact.id, values, {
+        changeSource: 'EMAIL',
+        sourceId: `campaign:${random.int(100_000, 999_999)}`,
+      });
+    } else if (roll < 0.8) {
+      const values: Record<string, string> = {
+        hs_analytics_num_page_views: count(contact, 'hs_analytics_num_page_views', random.int(1, 6)),
+        hs_analytics_last_timestamp: now,
+      };
+      if (random.chance(0.2)) values.hs_latest_source_timestamp = now;
+      portal.update(contact.id, values, { changeSource: 'ANALYTICS', sourceId: 'analytics' });
+    } else {
+      portal.update(
+        contact.id,
+        { num_notes: count(contact, 'num_notes', 1), notes_last_updated: now },
+        { changeSource: 'CALCULATED', sourceId: 'RollupProperties' },
+      );
+    }
+    return true;
+  }
+
   function privacyDeletion(): boolean {
     const id = findLive();
     return id !== null && portal.privacyDelete(id, { ...user(), changeSource: 'GDPR' });
+  }
+
+  // A user links a contact to a company (the default association), or unlinks one.
+  function associate(): boolean {
+    const id = findLive();
+    if (id === null) return false;
+    associations.associateDefault(id, random.pick(associations.companies()).id, user());
+    return true;
+  }
+
+  function dissociate(): boolean {
+    const pair = associations.randomAssociated(random.pick);
+    if (pair === null) return false;
+    associations.dissociate(pair.contactId, pair.companyId, user());
+    return true;
   }
 
   const makers: Record<ActivityKind, () => boolean> = {
@@ -179,9 +256,13 @@ export function createActivity(deps: { portal: Portal; random: Random; clock: Cl
     restore,
     merge,
     privacyDeletion,
+    associate,
+    dissociate,
+    engagement,
   };
 
-  function pickKind(): ActivityKind {
+  function pickKind(engagementShare: number): ActivityKind {
+    if (random.next() < engagementShare) return 'engagement';
     let roll = random.next();
     for (const [kind, share] of MIX) {
       roll -= share;
@@ -192,9 +273,15 @@ export function createActivity(deps: { portal: Portal; random: Random; clock: Cl
 
   return {
     /** Makes `changes` changes, `perSecond` a second (as fast as it can when absent), then reports. */
-    async run(input: { changes: number; perSecond?: number }): Promise<ActivityReport> {
+    async run(input: {
+      changes: number;
+      perSecond?: number;
+      engagementShare?: number;
+    }): Promise<ActivityReport> {
       const started = Date.now();
-      const byKind = Object.fromEntries(MIX.map(([kind]) => [kind, 0])) as Record<ActivityKind, number>;
+      const engagementShare = input.engagementShare ?? DEFAULT_ENGAGEMENT_SHARE;
+      const kinds: ActivityKind[] = [...MIX.map(([kind]) => kind), 'engagement'];
+      const byKind = Object.fromEntries(kinds.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
       for (let made = 0; made < input.changes; made++) {
         if (input.perSecond && input.perSecond > 0) {
           const due = started + (made * 1000) / input.perSecond;
@@ -203,7 +290,7 @@ export function createActivity(deps: { portal: Portal; random: Random; clock: Cl
         } else if (made % 200 === 199) {
           await sleep(0);
         }
-        let kind = pickKind();
+        let kind = pickKind(engagementShare);
         // Fall back to an edit when the drawn kind finds nothing to act on (e.g. nothing to restore).
         if (!makers[kind]()) {
           kind = 'edit';

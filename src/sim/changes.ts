@@ -27,4 +27,14 @@ export type PortalChange =
       newObjectId: number | null;
       survivorId: number;
       numberOfPropertiesMoved: number;
+    }
+  | {
+      kind: 'associationChanged';
+      at: number;
+      source: ChangeSource;
+      contactId: number;
+      companyId: number;
+      associationTypeId: number;
+      primary: boolean;
+      removed: boolean;
     };

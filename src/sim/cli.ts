@@ -16,13 +16,17 @@ Options:
   --client-id ID            the OAuth app's client id
   --client-secret SECRET    the app secret that signs webhooks
   --webhook-url URL         where to deliver webhooks (none when unset)
+  --signed-url URL          the URL webhook signatures name, when a proxy forwards it to --webhook-url
+                            (HubSpot signs the public URL it was configured with)
   --signature v3|v2|v1|both which signature headers webhooks carry
   --rate-limit N/WINDOW     the CRM API limit, e.g. 100/10s, or off
   --oauth-rate-limit N/WINDOW   the limit for OAuth-installed apps
   --search-rate-limit N/WINDOW  the search endpoints' own limit
   --batch N                 webhook events per delivery, 1 to 100
   --token-ttl SECONDS       lifetime of OAuth access tokens
-  --retry-base-ms MS        first delay of webhook redelivery
+  --retry-time-scale X      scales webhook redelivery: HubSpot makes up to 10 attempts over about 24 hours
+                            (1, the default); 0.001 fits the whole schedule in about 86 seconds
+  --retry-base-ms MS        the same schedule, scaled so that its first retry comes after MS
   --search-lag-ms MS        how long a change stays invisible to search
   --daily-limit N|off       the daily API call cap
   -h, --help                print this help and exit
@@ -56,6 +60,8 @@ function parse() {
       batch: { type: 'string' },
       'token-ttl': { type: 'string' },
       'retry-base-ms': { type: 'string' },
+      'retry-time-scale': { type: 'string' },
+      'signed-url': { type: 'string' },
       'search-lag-ms': { type: 'string' },
       'daily-limit': { type: 'string' },
     },
@@ -85,6 +91,19 @@ function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): 
   return value;
 }
 
+/** A positive number up to `max`, or a usage error naming the flag and what it got. */
+function positiveNumber(flag: string, max: number): number | undefined {
+  const text = (values as Record<string, unknown>)[flag];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (String(text).trim() === '' || !Number.isFinite(value) || value <= 0 || value > max)
+    usageError(`--${flag}: expected a number above 0 and at most ${max}, got "${String(text)}"`);
+  return value;
+}
+
+if (values['retry-base-ms'] !== undefined && values['retry-time-scale'] !== undefined)
+  usageError('--retry-base-ms and --retry-time-scale both set the retry schedule: give one of them');
+
 const signatures = ['both', 'v3', 'v2', 'v1'] as const;
 if (values.signature !== undefined && !signatures.includes(values.signature as never))
   usageError(`--signature: expected one of ${signatures.join(', ')}, got "${values.signature}"`);
@@ -96,7 +115,8 @@ const flags = {
   appId: wholeNumber('app-id', 1),
   batch: wholeNumber('batch', 1, 100),
   tokenTtl: wholeNumber('token-ttl', 1),
-  retryBaseMs: wholeNumber('retry-base-ms', 0),
+  retryBaseMs: wholeNumber('retry-base-ms', 1),
+  retryTimeScale: positiveNumber('retry-time-scale', 1000),
   searchLagMs: wholeNumber('search-lag-ms', 0),
   dailyLimit: values['daily-limit'] === 'off' ? null : wholeNumber('daily-limit', 1),
 };
@@ -110,6 +130,7 @@ try {
     clientId: values['client-id'],
     clientSecret: values['client-secret'],
     webhookUrl: values['webhook-url'],
+    signedUrl: values['signed-url'],
     signature: values.signature as (typeof signatures)[number] | undefined,
     rateLimit: values['rate-limit'],
     oauthRateLimit: values['oauth-rate-limit'],
@@ -133,8 +154,6 @@ function describe(error: unknown): string {
     .join('; ');
 }
 
-console.log(`hubspot-sim listening on ${simulator.url}`);
-
 let stopping = false;
 const shutdown = async () => {
   if (stopping) return;
@@ -144,3 +163,5 @@ const shutdown = async () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+// Printed once a stop signal is handled: whoever waits for this line may stop the simulator at once.
+console.log(`hubspot-sim listening on ${simulator.url}`);

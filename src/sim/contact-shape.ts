@@ -1,15 +1,31 @@
 import type { ContactRecord } from './contact.ts';
+import type { PropertyVersion } from './history.ts';
 import { isoFromMs } from './iso.ts';
 import { DEFAULT_PROPERTIES, findProperty } from './properties.ts';
 
 export interface PublicContact {
   id: string;
   properties: Record<string, string | null>;
-  propertiesWithHistory?: Record<string, { value: string; timestamp: string; sourceType: string }[]>;
+  propertiesWithHistory?: Record<string, ValueWithTimestamp[]>;
   createdAt: string;
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+}
+
+/** One entry of `propertiesWithHistory` (`ValueWithTimestamp` in HubSpot's spec). */
+export interface ValueWithTimestamp {
+  value: string;
+  timestamp: string;
+  sourceType: string;
+  sourceId?: string;
+  updatedByUserId?: number;
+}
+
+/** The properties whose history a read asks for, and where that history comes from. */
+export interface HistoryRequest {
+  names: readonly string[];
+  historyOf: (contact: ContactRecord, name: string) => PropertyVersion[];
 }
 
 // HubSpot adds these to every object read, whatever was asked for.
@@ -31,7 +47,7 @@ export function parsePropertyList(raw: unknown): string[] | null {
 export function toPublicContact(
   contact: ContactRecord,
   requested: readonly string[] | null,
-  withHistory: readonly string[] | null = null,
+  history: HistoryRequest | null = null,
 ): PublicContact {
   const names = new Set(requested ?? DEFAULT_PROPERTIES);
   for (const name of ALWAYS_RETURNED) names.add(name);
@@ -48,16 +64,16 @@ export function toPublicContact(
     updatedAt: isoFromMs(contact.updatedAt),
     archived: contact.archived,
   };
-  if (withHistory && withHistory.length > 0) {
-    // Only the current value is kept, so the history is one entry long.
-    const history: NonNullable<PublicContact['propertiesWithHistory']> = {};
-    for (const name of withHistory) {
-      const value = contact.properties[name];
+  if (history && history.names.length > 0) {
+    const withHistory: NonNullable<PublicContact['propertiesWithHistory']> = {};
+    for (const name of history.names) {
       if (!findProperty(name)) continue;
-      history[name] =
-        value === undefined ? [] : [{ value, timestamp: isoFromMs(contact.updatedAt), sourceType: 'API' }];
+      withHistory[name] = history.historyOf(contact, name).map(({ timestamp, ...version }) => ({
+        ...version,
+        timestamp: isoFromMs(timestamp),
+      }));
     }
-    shaped.propertiesWithHistory = history;
+    shaped.propertiesWithHistory = withHistory;
   }
   if (contact.archived && contact.archivedAt !== null) {
     shaped.archivedAt = isoFromMs(contact.archivedAt);

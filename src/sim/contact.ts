@@ -16,3 +16,11 @@ export interface ContactRecord {
 export function cloneContact(contact: ContactRecord): ContactRecord {
   return { ...contact, properties: { ...contact.properties } };
 }
+
+/** `hs_additional_emails`, HubSpot's `;`-separated list of a contact's secondary emails, lower-cased. */
+export function additionalEmailsOf(contact: ContactRecord): string[] {
+  return (contact.properties.hs_additional_emails ?? '')
+    .split(';')
+    .map((email) => email.trim().toLowerCase())
+    .filter(Boolean);
+}

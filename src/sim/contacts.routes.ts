@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Access, AuthenticatedCaller } from './auth.ts';
 import type { ChangeSource } from './changes.ts';
 import type { ContactRecord } from './contact.ts';
-import { parsePropertyList, toPublicContact } from './contact-shape.ts';
+import { type HistoryRequest, parsePropertyList, toPublicContact } from './contact-shape.ts';
 import { contactNotFound, HubSpotError, validationError } from './errors.ts';
 import type { Portal } from './portal.ts';
 import type { SearchRequest } from './search.ts';
@@ -11,6 +11,11 @@ import { validateProperties } from './validation.ts';
 
 export const LIST_MAX_LIMIT = 100;
 export const BATCH_MAX_INPUTS = 100;
+/**
+ * Reads that ask for `propertiesWithHistory` get at most 50 records a page or batch; HubSpot refuses more with a
+ * 400 (https://github.com/PipedreamHQ/pipedream/pull/8462, https://github.com/HubSpot/hubspot-api-python/issues/143).
+ */
+export const HISTORY_MAX_RECORDS = 50;
 
 export interface ContactsRoutesDeps {
   portal: Portal;
@@ -70,11 +75,63 @@ function batchEnvelope(startedAt: string, results: unknown[], errors: Record<str
   return envelope;
 }
 
+function notFoundError(ids: string[]) {
+  return {
+    status: 'error',
+    category: 'OBJECT_NOT_FOUND',
+    message:
+      'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+    context: { ids },
+    errors: [],
+    links: {},
+  };
+}
+
+const UPSERT_ID_PROPERTIES = ['email', 'hs_object_id'];
+
+interface UpsertPlan {
+  id: string;
+  idProperty: string;
+  values: Record<string, string>;
+  createValues: Record<string, string>;
+  traceId: string | undefined;
+}
+
+/** One batch-upsert input, checked before anything is written (HubSpot refuses a bad batch whole). */
+function planUpsert(raw: unknown, index: number): UpsertPlan {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw validationError(`inputs[${index}] must be an object with id, idProperty and properties`);
+  }
+  const item = raw as {
+    id?: unknown;
+    idProperty?: unknown;
+    properties?: unknown;
+    objectWriteTraceId?: unknown;
+  };
+  if (typeof item.id !== 'string' || item.id.trim() === '') {
+    throw validationError(`inputs[${index}].id must be a non-empty string`);
+  }
+  const idProperty = item.idProperty === undefined ? 'hs_object_id' : String(item.idProperty);
+  if (!UPSERT_ID_PROPERTIES.includes(idProperty)) {
+    throw validationError(
+      `inputs[${index}].idProperty ${idProperty} is not a unique contact property: use ${UPSERT_ID_PROPERTIES.join(' or ')}`,
+    );
+  }
+  const values = validateProperties(item.properties);
+  // A contact created by email gets that email, as HubSpot sets the idProperty's value on the new record.
+  const createValues = idProperty === 'email' ? validateProperties({ email: item.id, ...values }) : values;
+  const traceId = typeof item.objectWriteTraceId === 'string' ? item.objectWriteTraceId : undefined;
+  return { id: item.id, idProperty, values, createValues, traceId };
+}
+
 /** CRM v3 contacts at HubSpot's paths (https://developers.hubspot.com/docs/api/crm/contacts). */
 export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): void {
   const { portal } = deps;
   const search = createSearch(portal);
   const base = '/crm/v3/objects/contacts';
+
+  const historyOf = (names: readonly string[] | null): HistoryRequest | null =>
+    names && names.length > 0 ? { names, historyOf: portal.historyOf } : null;
 
   // API writes show up in webhooks as made by an integration: the OAuth app, or a private app.
   const sourceOf = (caller: AuthenticatedCaller): ChangeSource => ({
@@ -101,16 +158,27 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     return contact;
   }
 
+  function liveById(rawId: string): ContactRecord | undefined {
+    if (!/^\d+$/.test(rawId)) return undefined;
+    const contact = portal.resolve(Number(rawId));
+    return contact && !contact.archived ? contact : undefined;
+  }
+
   const listable = (archived: boolean) => (contact: ContactRecord) =>
     archived ? contact.archived && contact.mergedInto === null && !contact.erased : !contact.archived;
 
   app.get(base, async (request) => {
     await deps.guard(request, 'read');
     const query = request.query as Record<string, unknown>;
+    const withHistory = historyOf(parsePropertyList(query.propertiesWithHistory));
     const limit = parseLimit(query.limit, 10, LIST_MAX_LIMIT);
+    if (withHistory && limit > HISTORY_MAX_RECORDS) {
+      throw validationError(
+        `limit must be at most ${HISTORY_MAX_RECORDS} when propertiesWithHistory is requested, got ${limit}`,
+      );
+    }
     const archived = isTrue(query.archived);
     const properties = parsePropertyList(query.properties);
-    const withHistory = parsePropertyList(query.propertiesWithHistory);
     const wanted = listable(archived);
     const results = [];
     let nextId: number | null = null;
@@ -147,7 +215,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     return toPublicContact(
       contact,
       parsePropertyList(query.properties),
-      parsePropertyList(query.propertiesWithHistory),
+      historyOf(parsePropertyList(query.propertiesWithHistory)),
     );
   });
 
@@ -196,7 +264,14 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     }
     const properties =
       Array.isArray(input.properties) && input.properties.length > 0 ? input.properties : null;
-    const withHistory = Array.isArray(input.propertiesWithHistory) ? input.propertiesWithHistory : null;
+    const withHistory = historyOf(
+      Array.isArray(input.propertiesWithHistory) ? input.propertiesWithHistory.map(String) : null,
+    );
+    if (withHistory && inputs.length > HISTORY_MAX_RECORDS) {
+      throw validationError(
+        `The maximum number of inputs supported in a batch request for property histories is ${HISTORY_MAX_RECORDS}. Please reduce the number of items and try again.`,
+      );
+    }
     const results = [];
     const missing: string[] = [];
     const seen = new Set<number>();
@@ -212,20 +287,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
         missing.push(rawId);
       }
     }
-    const errors =
-      missing.length === 0
-        ? []
-        : [
-            {
-              status: 'error',
-              category: 'OBJECT_NOT_FOUND',
-              message:
-                'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
-              context: { ids: missing },
-              errors: [],
-              links: {},
-            },
-          ];
+    const errors = missing.length === 0 ? [] : [notFoundError(missing)];
     reply.code(errors.length > 0 ? 207 : 200);
     return batchEnvelope(startedAt, results, errors);
   });
@@ -265,6 +327,44 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
       updated.map((contact) => toPublicContact(contact, Object.keys(contact.properties))),
       [],
     );
+  });
+
+  // Creates the contacts it cannot find by their unique property, updates the others
+  // (https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/batch/upsert-contacts).
+  app.post(`${base}/batch/upsert`, async (request, reply) => {
+    const caller = await deps.guard(request, 'write');
+    const startedAt = new Date().toISOString();
+    const inputs = body<{ inputs: unknown }>(request).inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw validationError('inputs must be a non-empty array of {id, idProperty, properties}');
+    }
+    if (inputs.length > BATCH_MAX_INPUTS) {
+      throw validationError(`Batch input size ${inputs.length} exceeds the maximum of ${BATCH_MAX_INPUTS}`);
+    }
+    const planned = inputs.map((raw: unknown, index) => planUpsert(raw, index));
+    const keys = planned.map((plan) => `${plan.idProperty}:${plan.id.toLowerCase()}`);
+    const duplicates = keys.filter((key, index) => keys.indexOf(key) !== index);
+    if (duplicates.length > 0) {
+      throw validationError(`Duplicate IDs found in batch input: ${[...new Set(duplicates)].join(', ')}`);
+    }
+    const source = sourceOf(caller);
+    const results = [];
+    const missing: string[] = [];
+    for (const plan of planned) {
+      const existing = plan.idProperty === 'email' ? portal.findLiveByEmail(plan.id) : liveById(plan.id);
+      let contact: ContactRecord;
+      if (existing) contact = portal.update(existing.id, plan.values, source);
+      else if (plan.idProperty === 'email') contact = portal.create(plan.createValues, source);
+      else {
+        missing.push(plan.id);
+        continue;
+      }
+      const shaped = { ...toPublicContact(contact, Object.keys(contact.properties)), new: !existing };
+      results.push(plan.traceId === undefined ? shaped : { ...shaped, objectWriteTraceId: plan.traceId });
+    }
+    const errors = missing.length === 0 ? [] : [notFoundError(missing)];
+    reply.code(errors.length > 0 ? 207 : 200);
+    return batchEnvelope(startedAt, results, errors);
   });
 
   app.post(`${base}/batch/archive`, async (request, reply) => {

@@ -2,9 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { createActivity } from './activity.ts';
+import type { Associations } from './associations.ts';
 import type { ContactRecord } from './contact.ts';
 import { validationError } from './errors.ts';
 import { type Faults, FaultsPatch } from './faults.ts';
+import type { Importer } from './import.ts';
 import { isoFromMs } from './iso.ts';
 import type { OAuthStore } from './oauth.ts';
 import type { Portal } from './portal.ts';
@@ -18,11 +20,22 @@ export interface ControlDeps {
   deliverer: Deliverer;
   oauth: OAuthStore;
   activity: ReturnType<typeof createActivity>;
+  importer: Importer;
+  associations: Associations;
+  /** Whether HubSpot's 90-day purge removed the contact (see purge.ts). */
+  isPurged?: (id: number) => boolean;
 }
 
 const ActivityRequest = z.object({
   changes: z.number().int().min(0).max(1_000_000),
   perSecond: z.number().min(0).optional(),
+  /** Share of changes that are engagement (email opens, page views…): no webhook, lastmodifieddate moves. */
+  engagementShare: z.number().min(0).max(1).optional(),
+});
+
+const ImportRequest = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  perSecond: z.number().positive().optional(),
 });
 
 const DrainRequest = z.object({ timeoutMs: z.number().int().min(0).optional() }).default({});
@@ -51,7 +64,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return result.data;
 }
 
-function truthOf(contact: ContactRecord) {
+function truthOf(contact: ContactRecord, purged: boolean) {
   return {
     id: String(contact.id),
     properties: contact.properties,
@@ -59,17 +72,18 @@ function truthOf(contact: ContactRecord) {
     mergedInto: contact.mergedInto === null ? null : String(contact.mergedInto),
     createdAt: isoFromMs(contact.createdAt),
     updatedAt: isoFromMs(contact.updatedAt),
+    ...(purged ? { purged: true } : {}),
   };
 }
 
 /** Streams the JSON array in chunks: a million contacts never sit in memory as one string. */
-function* truthChunks(portal: Portal): Generator<string> {
+function* truthChunks(portal: Portal, isPurged: (id: number) => boolean): Generator<string> {
   const CHUNK = 500;
   let parts: string[] = [];
   let first = true;
   yield '[';
   for (const contact of portal.scan()) {
-    parts.push((first ? '' : ',') + JSON.stringify(truthOf(contact)));
+    parts.push((first ? '' : ',') + JSON.stringify(truthOf(contact, isPurged(contact.id))));
     first = false;
     if (parts.length === CHUNK) {
       yield parts.join('');
@@ -85,7 +99,7 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
 
   app.get('/__sim/contacts', async (_request, reply) => {
     reply.type('application/json');
-    return reply.send(Readable.from(truthChunks(portal)));
+    return reply.send(Readable.from(truthChunks(portal, deps.isPurged ?? (() => false))));
   });
 
   const currentFaults = () => ({
@@ -97,6 +111,20 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
 
   app.get('/__sim/faults', async () => currentFaults());
 
+  // Not in CONTRACT.md: the truth about companies and contact ↔ company associations, for tests.
+  app.get('/__sim/companies', async () =>
+    deps.associations.companies().map((company) => ({ ...company, id: String(company.id) })),
+  );
+
+  app.get('/__sim/associations', async () =>
+    deps.associations.all().map(({ contactId, companyId, types }) => ({
+      contactId: String(contactId),
+      toObjectType: 'company',
+      toObjectId: String(companyId),
+      types,
+    })),
+  );
+
   app.post('/__sim/faults', async (request) => {
     const patch = parse(FaultsPatch, request.body);
     // Both parsed before either is set, so a bad one changes nothing.
@@ -105,16 +133,30 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
     if (privateLimit !== undefined) limiter.setApiLimit(privateLimit);
     if (oauthLimit !== undefined) limiter.setOAuthLimit(oauthLimit);
     if (patch.searchLagMs !== undefined) portal.setSearchLag(patch.searchLagMs);
-    for (const key of ['latencyMs', 'errorRate', 'dropRate', 'duplicateRate', 'reorderWindowMs'] as const) {
+    const numbers = [
+      'latencyMs',
+      'errorRate',
+      'dropRate',
+      'duplicateRate',
+      'reorderWindowMs',
+      'foreignPortalRate',
+    ] as const;
+    for (const key of numbers) {
       const value = patch[key];
       if (value !== undefined) faults[key] = value;
     }
+    if (patch.gateway) Object.assign(faults.gateway, patch.gateway);
     return currentFaults();
   });
 
   app.post('/__sim/activity', async (request) => {
     const input = parse(ActivityRequest, request.body);
     return deps.activity.run(input);
+  });
+
+  app.post('/__sim/import', async (request) => {
+    const input = parse(ImportRequest, request.body);
+    return deps.importer.run(input);
   });
 
   app.post('/__sim/webhooks/drain', async (request) => {

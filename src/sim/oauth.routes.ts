@@ -57,6 +57,12 @@ export function oauthRoutes(app: FastifyInstance, deps: { oauth: OAuthStore }): 
           clientSecret: form.client_secret,
           refreshToken: form.refresh_token,
         });
+      case 'client_credentials':
+        return oauth.clientCredentials({
+          clientId: form.client_id,
+          clientSecret: form.client_secret,
+          scope: form.scope,
+        });
       case undefined:
         throw new OAuthError('invalid_request', 'BAD_GRANT_TYPE', 'missing grant_type');
       default:

@@ -87,6 +87,32 @@ export interface TokenResponse {
 
 const CODE_TTL_MS = 5 * 60_000;
 
+/**
+ * Scopes an app may ask for with the client-credentials grant: the developer-level Webhooks Journal scopes
+ * (https://developers.hubspot.com/docs/api-reference/latest/webhooks-journal/guide, "Authentication and scopes").
+ */
+export const CLIENT_CREDENTIALS_SCOPES = [
+  'developer.webhooks_journal.read',
+  'developer.webhooks_journal.subscriptions.read',
+  'developer.webhooks_journal.subscriptions.write',
+  'developer.webhooks_journal.snapshots.read',
+  'developer.webhooks_journal.snapshots.write',
+] as const;
+
+/** A token of the app itself (client-credentials grant): no portal user, no refresh token. */
+export interface AppToken {
+  token: string;
+  scopes: string[];
+  expiresAt: number;
+}
+
+export interface ClientCredentialsResponse {
+  token_type: 'bearer';
+  access_token: string;
+  expires_in: number;
+  scopes: string[];
+}
+
 /** `/oauth/v3/token/introspect` answers (oauth-v3.json, `TokenInfoResponseBaseIF`). */
 export type IntrospectionResponse = Record<string, unknown> & { active: boolean };
 
@@ -98,6 +124,7 @@ export function createOAuthStore(options: OAuthOptions) {
   const refreshTokens = new Map<string, RefreshToken>();
   /** Private-app tokens revoked in the portal's settings; every other `pat-…` token is accepted. */
   const revokedPrivateApps = new Map<string, number>();
+  const appTokens = new Map<string, AppToken>();
   const hubDomain = `sim-portal-${options.portalId}.hubspot.com`;
   const user = 'sim-user@example.com';
 
@@ -254,6 +281,37 @@ export function createOAuthStore(options: OAuthOptions) {
 
     accessToken(token: string): AccessToken | undefined {
       return accessTokens.get(token);
+    },
+
+    /**
+     * RFC 6749 section 4.4: the app's own token from its id and secret, for the developer APIs such as the
+     * Webhooks Journal. It carries no refresh token (section 4.4.3) and does not open the CRM API.
+     */
+    clientCredentials(input: {
+      clientId?: string;
+      clientSecret?: string;
+      scope?: string;
+    }): ClientCredentialsResponse {
+      checkClient(input.clientId, input.clientSecret ?? '');
+      const scopes = (input.scope ?? '').split(/[\s+,]+/).filter((scope) => scope !== '');
+      if (scopes.length === 0) throw new OAuthError('invalid_scope', 'BAD_SCOPES', 'missing scope');
+      const unknown = scopes.filter(
+        (scope) => !(CLIENT_CREDENTIALS_SCOPES as readonly string[]).includes(scope),
+      );
+      if (unknown.length > 0)
+        throw new OAuthError(
+          'invalid_scope',
+          'BAD_SCOPES',
+          `scopes not available to the client-credentials grant: ${unknown.join(' ')}`,
+        );
+      const token = `CC${randomBytes(60).toString('base64url')}`;
+      appTokens.set(token, { token, scopes, expiresAt: clock.now() + ttlSeconds * 1000 });
+      return { token_type: 'bearer', access_token: token, expires_in: ttlSeconds, scopes };
+    },
+
+    /** A client-credentials token, or undefined for any other string. */
+    appToken(token: string): AppToken | undefined {
+      return appTokens.get(token);
     },
 
     refreshToken(token: string): RefreshToken | undefined {

@@ -1,10 +1,19 @@
 import type { ChangeSource, PortalChange, PropertyChange } from './changes.ts';
 import type { Clock } from './clock.ts';
-import { type ContactRecord, cloneContact } from './contact.ts';
+import { additionalEmailsOf, type ContactRecord, cloneContact } from './contact.ts';
 import { contactConflict, contactNotFound, validationError } from './errors.ts';
+import { createPropertyHistory, type PropertyVersion, versionSource } from './history.ts';
 import { isoFromMs } from './iso.ts';
+import { furthestStage } from './lifecycle.ts';
 import type { Random } from './random.ts';
-import { isSeededId, type SeedPlan, seededContact, seededIndexForEmail, seededUpdatedAt } from './seed.ts';
+import {
+  isSeededId,
+  type SeedPlan,
+  seededContact,
+  seededHistory,
+  seededIndexForEmail,
+  seededUpdatedAt,
+} from './seed.ts';
 
 export interface PortalOptions {
   plan: SeedPlan;
@@ -21,6 +30,9 @@ export type Portal = ReturnType<typeof createPortal>;
 type ChangeListener = (change: PortalChange) => void;
 
 const MAX_MERGE_CHAIN = 100;
+/** Combined from both contacts by a merge rather than moved from the merged-away one. */
+const MERGE_COMBINED = new Set(['hs_merged_object_ids', 'hs_additional_emails', 'lifecyclestage']);
+const CALCULATED_ON_CREATE = new Set(['hs_object_id', 'createdate', 'lastmodifieddate']);
 
 /**
  * The portal's contacts. Seeded contacts live only as a seed plan until something changes them; then the changed
@@ -37,6 +49,20 @@ export function createPortal(options: PortalOptions) {
   let searchLagMs = options.searchLagMs;
   let nextId = plan.idBase + plan.count;
   let version = 0;
+  /** When and by whom each contact created since start was made: its history before any later write. */
+  const origins = new Map<number, { at: number; source: ChangeSource }>();
+  const history = createPropertyHistory((id, name, currentValue): PropertyVersion[] => {
+    if (currentValue === undefined) return [];
+    const origin = origins.get(id);
+    if (origin) {
+      const attribution = CALCULATED_ON_CREATE.has(name)
+        ? { sourceType: 'CALCULATED', sourceId: 'RollupProperties' }
+        : versionSource(origin.source);
+      return [{ value: currentValue, timestamp: origin.at, ...attribution }];
+    }
+    if (isSeededId(plan, id)) return seededHistory(plan, seededContact(plan, id - plan.idBase), name);
+    return [];
+  });
 
   function get(id: number): ContactRecord | undefined {
     const own = stored.get(id);
@@ -74,17 +100,32 @@ export function createPortal(options: PortalOptions) {
     return contact !== undefined && !contact.archived;
   }
 
+  /**
+   * The live contact holding `wanted` as its email, or as an additional email it gained by absorbing the
+   * contact that had it: HubSpot finds a contact by any of its emails
+   * (https://integrate.hubspot.com/t/email-or-pk-for-contact-api/11846).
+   */
+  function liveHolderOf(candidate: ContactRecord | undefined, wanted: string): ContactRecord | undefined {
+    if (!candidate || candidate.properties.email?.toLowerCase() !== wanted) return undefined;
+    if (!candidate.archived) return candidate;
+    if (candidate.mergedInto === null) return undefined;
+    const survivor = resolve(candidate.id);
+    if (!isLive(survivor)) return undefined;
+    const holds =
+      survivor.properties.email?.toLowerCase() === wanted || additionalEmailsOf(survivor).includes(wanted);
+    return holds ? survivor : undefined;
+  }
+
   function findLiveByEmail(email: string): ContactRecord | undefined {
     const wanted = email.toLowerCase();
     const indexed = emailIndex.get(wanted);
     if (indexed !== undefined) {
-      const contact = get(indexed);
-      if (isLive(contact) && contact.properties.email?.toLowerCase() === wanted) return contact;
+      const holder = liveHolderOf(get(indexed), wanted);
+      if (holder) return holder;
     }
     const seededIndex = seededIndexForEmail(plan, wanted);
     if (seededIndex !== undefined && !stored.has(plan.idBase + seededIndex)) {
-      const contact = seededContact(plan, seededIndex);
-      if (isLive(contact) && contact.properties.email?.toLowerCase() === wanted) return contact;
+      return liveHolderOf(seededContact(plan, seededIndex), wanted);
     }
     return undefined;
   }
@@ -199,15 +240,46 @@ export function createPortal(options: PortalOptions) {
     for (const listener of listeners) listener(change);
   }
 
-  function touch(contact: ContactRecord, at: number): void {
-    contact.updatedAt = at;
-    contact.properties.lastmodifieddate = isoFromMs(at);
+  function recordVersion(
+    contact: ContactRecord,
+    name: string,
+    value: string,
+    at: number,
+    source: ChangeSource,
+  ): void {
+    history.record(contact.id, name, contact.properties[name], {
+      value,
+      timestamp: at,
+      ...versionSource(source),
+    });
   }
 
-  function applyValues(contact: ContactRecord, values: Record<string, string>): PropertyChange[] {
+  /** Moves lastmodifieddate; `source` is omitted on creation, whose history is derived, not recorded. */
+  function touch(contact: ContactRecord, at: number, source?: ChangeSource): void {
+    const modified = isoFromMs(at);
+    if (source) {
+      history.record(contact.id, 'lastmodifieddate', contact.properties.lastmodifieddate, {
+        value: modified,
+        timestamp: at,
+        sourceType: 'CALCULATED',
+        sourceId: 'RollupProperties',
+      });
+    }
+    contact.updatedAt = at;
+    contact.properties.lastmodifieddate = modified;
+  }
+
+  /** Sets the values; every change is recorded in the history unless `recordAs` is null (a creation). */
+  function applyValues(
+    contact: ContactRecord,
+    values: Record<string, string>,
+    at: number,
+    recordAs: ChangeSource | null,
+  ): PropertyChange[] {
     const changes: PropertyChange[] = [];
     for (const [name, value] of Object.entries(values)) {
       const current = contact.properties[name];
+      if (recordAs && (current ?? '') !== value) recordVersion(contact, name, value, at, recordAs);
       // HubSpot clears a property when it is set to an empty string.
       if (value === '') {
         if (current === undefined) continue;
@@ -234,10 +306,11 @@ export function createPortal(options: PortalOptions) {
       archivedAt: null,
       mergedInto: null,
     };
-    const changes = applyValues(contact, values);
+    const changes = applyValues(contact, values, at, null);
     touch(contact, at);
     stored.set(id, contact);
     createdIds.push(id);
+    origins.set(id, { at, source });
     indexEmail(contact);
     emit({ kind: 'created', id, at, source, changes });
     return contact;
@@ -271,8 +344,8 @@ export function createPortal(options: PortalOptions) {
     if (changes.length === 0) return target;
     beforeWrite(target.id);
     const contact = materialize(target.id);
-    const applied = applyValues(contact, values);
-    touch(contact, at);
+    const applied = applyValues(contact, values, at, source);
+    touch(contact, at, source);
     indexEmail(contact);
     emit({ kind: 'propertiesChanged', id: contact.id, at, source, changes: applied });
     return contact;
@@ -287,7 +360,7 @@ export function createPortal(options: PortalOptions) {
     const contact = materialize(id);
     contact.archived = true;
     contact.archivedAt = at;
-    touch(contact, at);
+    touch(contact, at, source);
     emit({ kind: 'archived', id, at, source });
     return true;
   }
@@ -303,7 +376,7 @@ export function createPortal(options: PortalOptions) {
     const contact = materialize(id);
     contact.archived = false;
     contact.archivedAt = null;
-    touch(contact, at);
+    touch(contact, at, source);
     emit({ kind: 'restored', id, at, source });
     return contact;
   }
@@ -315,11 +388,26 @@ export function createPortal(options: PortalOptions) {
     beforeWrite(existing.id);
     const contact = materialize(existing.id);
     contact.properties = { hs_object_id: String(contact.id) };
+    history.erase(contact.id);
     contact.archived = true;
     contact.archivedAt = at;
     contact.erased = true;
     contact.updatedAt = at;
     emit({ kind: 'privacyDeleted', id: contact.id, at, source });
+    return true;
+  }
+
+  /**
+   * HubSpot's permanent removal of a deleted contact, 90 days on (see purge.ts): no webhook, and from then on
+   * it answers like an erased one. Merged-away ids keep resolving to their survivor and are not purged.
+   */
+  function purge(id: number): boolean {
+    const existing = get(id);
+    if (!existing?.archived || existing.mergedInto !== null || existing.erased) return false;
+    beforeWrite(id);
+    const contact = materialize(id);
+    history.erase(contact.id);
+    contact.erased = true;
     return true;
   }
 
@@ -348,12 +436,21 @@ export function createPortal(options: PortalOptions) {
     let moved = 0;
     const properties = { ...winner.properties };
     for (const [name, value] of Object.entries(loser.properties)) {
-      if (properties[name] === undefined && name !== 'hs_merged_object_ids') {
+      if (properties[name] === undefined && !MERGE_COMBINED.has(name)) {
         properties[name] = value;
         moved++;
       }
     }
+    const additional = new Set([...additionalEmailsOf(winner), ...additionalEmailsOf(loser)]);
+    const loserEmail = loser.properties.email?.toLowerCase();
+    if (loserEmail) additional.add(loserEmail);
+    const primaryEmail = properties.email?.toLowerCase();
+    if (primaryEmail) additional.delete(primaryEmail);
+    if (additional.size > 0) properties.hs_additional_emails = [...additional].join(';');
+    const stage = furthestStage(winner.properties.lifecyclestage, loser.properties.lifecyclestage);
+    if (stage !== undefined) properties.lifecyclestage = stage;
     const absorbed = new Set([...mergedIdsOf(winner), ...mergedIdsOf(loser), String(loser.id)]);
+    const createdAt = Math.min(winner.createdAt, loser.createdAt);
 
     let survivor = winner;
     if (makesNewRecord) {
@@ -362,25 +459,29 @@ export function createPortal(options: PortalOptions) {
       absorbed.add(String(winner.id));
       survivor = {
         id,
-        properties,
-        createdAt: Math.min(winner.createdAt, loser.createdAt),
+        properties: winner.properties,
+        createdAt,
         updatedAt: at,
         archived: false,
         archivedAt: null,
         mergedInto: null,
       };
+      history.copy(winner.id, id, winner.properties);
       stored.set(id, survivor);
       createdIds.push(id);
       winner.archived = true;
       winner.archivedAt = at;
       winner.mergedInto = id;
-    } else {
-      winner.properties = properties;
     }
-    survivor.properties.hs_object_id = String(survivor.id);
-    survivor.properties.createdate = isoFromMs(survivor.createdAt);
-    survivor.properties.hs_merged_object_ids = [...absorbed].sort((a, b) => Number(a) - Number(b)).join(';');
-    touch(survivor, at);
+    survivor.createdAt = createdAt;
+    properties.hs_object_id = String(survivor.id);
+    properties.createdate = isoFromMs(createdAt);
+    properties.hs_merged_object_ids = [...absorbed].sort((a, b) => Number(a) - Number(b)).join(';');
+    for (const [name, value] of Object.entries(properties)) {
+      if (survivor.properties[name] !== value) recordVersion(survivor, name, value, at, source);
+    }
+    survivor.properties = properties;
+    touch(survivor, at, source);
     loser.archived = true;
     loser.archivedAt = at;
     loser.mergedInto = survivor.id;
@@ -413,8 +514,18 @@ export function createPortal(options: PortalOptions) {
     restore,
     merge,
     privacyDelete,
+    purge,
+    /** The values `name` took on this contact, newest first (HubSpot's `propertiesWithHistory`). */
+    historyOf(contact: ContactRecord, name: string): PropertyVersion[] {
+      if (contact.erased) return [];
+      return history.read(contact.id, name, contact.properties[name]);
+    },
     onChange(listener: ChangeListener): void {
       listeners.push(listener);
+    },
+    /** Contacts with stored history: untouched seeded and created contacts derive theirs and count for none. */
+    get contactsWithStoredHistory(): number {
+      return history.size;
     },
     /** Bumped by every write: lets search cache a query's matches between writes. */
     get version(): number {

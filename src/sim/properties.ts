@@ -1,9 +1,18 @@
+import { propertiesInScope } from './property-scope.ts';
+
 /**
  * The contact property definitions the simulated portal knows, in the shape of
  * `GET /crm/v3/properties/contacts` (https://developers.hubspot.com/docs/api/crm/properties).
  * Writes to unknown or read-only properties are refused, as HubSpot refuses them.
  */
-export type PropertyType = 'string' | 'number' | 'datetime' | 'date' | 'enumeration' | 'bool';
+export type PropertyType =
+  | 'string'
+  | 'number'
+  | 'datetime'
+  | 'date'
+  | 'enumeration'
+  | 'bool'
+  | 'phone_number';
 
 export interface PropertyDefinition {
   name: string;
@@ -82,6 +91,71 @@ const specs: Spec[] = [
     fieldType: 'checkbox',
     readOnly: true,
   },
+  {
+    name: 'hs_additional_emails',
+    label: 'Additional email addresses',
+    type: 'enumeration',
+    fieldType: 'checkbox',
+    readOnly: true,
+  },
+  // Engagement: HubSpot calculates these from email, web and CRM activity; apps cannot write them and they
+  // move lastmodifieddate without a webhook.
+  {
+    name: 'hs_email_last_open_date',
+    label: 'Last marketing email open date',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
+  {
+    name: 'hs_email_last_click_date',
+    label: 'Last marketing email click date',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
+  {
+    name: 'hs_email_open',
+    label: 'Marketing emails opened',
+    type: 'number',
+    fieldType: 'number',
+    readOnly: true,
+  },
+  {
+    name: 'hs_analytics_num_page_views',
+    label: 'Number of Pageviews',
+    type: 'number',
+    fieldType: 'number',
+    readOnly: true,
+  },
+  {
+    name: 'hs_analytics_last_timestamp',
+    label: 'Time Last Seen',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
+  {
+    name: 'hs_latest_source_timestamp',
+    label: 'Latest Traffic Source Date',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
+  {
+    name: 'num_notes',
+    label: 'Number of Sales Activities',
+    type: 'number',
+    fieldType: 'number',
+    readOnly: true,
+  },
+  {
+    name: 'notes_last_updated',
+    label: 'Last Activity Date',
+    type: 'datetime',
+    fieldType: 'date',
+    readOnly: true,
+  },
   { name: 'email', label: 'Email' },
   { name: 'firstname', label: 'First Name' },
   { name: 'lastname', label: 'Last Name' },
@@ -126,8 +200,19 @@ const specs: Spec[] = [
   },
   { name: 'favorite_product', label: 'Favorite Product', custom: true },
   { name: 'notes_last_contacted', label: 'Last Contacted', type: 'datetime', fieldType: 'date' },
+  { name: 'address', label: 'Street Address' },
+  { name: 'zip', label: 'Postal Code' },
+  {
+    name: 'hubspot_owner_id',
+    label: 'Contact owner',
+    type: 'enumeration',
+    fieldType: 'select',
+    // HubSpot fills the options with the portal's owners; the simulated portal has a few.
+    values: ['31000001', '31000002', '31000003', '31000004', '31000005'],
+  },
 ];
 
+/** The definitions every simulated portal starts with, before its generated custom ones. */
 export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = specs.map((spec) => ({
   name: spec.name,
   label: spec.label,
@@ -143,8 +228,10 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = specs.map((sp
 
 const byName = new Map(PROPERTY_DEFINITIONS.map((definition) => [definition.name, definition]));
 
+/** A live property of the portal being served (see property-scope.ts); outside any, HubSpot's own set. */
 export function findProperty(name: string): PropertyDefinition | undefined {
-  return byName.get(name);
+  const portal = propertiesInScope();
+  return portal ? portal.find(name) : byName.get(name);
 }
 
 /** What HubSpot returns when a read names no properties. */

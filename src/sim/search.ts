@@ -1,4 +1,4 @@
-import type { ContactRecord } from './contact.ts';
+import { additionalEmailsOf, type ContactRecord } from './contact.ts';
 import { validationError } from './errors.ts';
 import type { Portal } from './portal.ts';
 import { findProperty, type PropertyDefinition } from './properties.ts';
@@ -103,6 +103,12 @@ function compileFilter(filter: SearchFilter): Predicate {
   switch (filter.operator) {
     case 'EQ': {
       const wanted = expect(requireValue(filter, 'value'));
+      // An email EQ also matches a contact's additional emails (those it absorbed in merges)
+      // (https://eshopman-com.pages.dev/insights/hubspot-development/hubspots-hidden-email-search-what-revops-e-commerce-teams-need-to-know/).
+      if (name === 'email') {
+        return (contact) =>
+          valueIn(contact) === wanted || additionalEmailsOf(contact).includes(String(wanted));
+      }
       return (contact) => valueIn(contact) === wanted;
     }
     case 'NEQ': {

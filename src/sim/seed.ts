@@ -1,4 +1,6 @@
 import type { ContactRecord } from './contact.ts';
+import { generateCustomProperties, seededCustomValues } from './custom-properties.ts';
+import type { PropertyVersion } from './history.ts';
 import { isoFromMs } from './iso.ts';
 import {
   COMPANIES,
@@ -9,7 +11,7 @@ import {
   PLACES,
   PRODUCTS,
 } from './names.ts';
-import { CUSTOMER_TIERS, LEAD_STATUSES, LIFECYCLE_STAGES } from './properties.ts';
+import { CUSTOMER_TIERS, LEAD_STATUSES, LIFECYCLE_STAGES, type PropertyDefinition } from './properties.ts';
 import { createRandom, hashSeed, mix } from './random.ts';
 
 /**
@@ -23,7 +25,15 @@ export interface SeedPlan {
   idBase: number;
   /** The "now" of the seeded history: every seeded timestamp is before it. */
   anchorMs: number;
+  /** The portal's generated custom properties, which seeded contacts fill sparsely. */
+  customProperties: readonly PropertyDefinition[];
 }
+
+/**
+ * Real portals hand out record ids far above 2^31 (a 32-bit integer overflows on them): seeded ids start in the
+ * tens of billions, still far below Number.MAX_SAFE_INTEGER.
+ */
+export const SEEDED_ID_BASE = 40_000_000_001;
 
 const DAY_MS = 86_400_000;
 const HISTORY_MS = 3 * 365 * DAY_MS;
@@ -41,11 +51,13 @@ export function createSeedPlan(options: {
   count: number;
   anchorMs?: number;
 }): SeedPlan {
+  const seed = hashSeed(options.seed);
   return {
-    seed: hashSeed(options.seed),
+    seed,
     count: options.count,
-    idBase: 1001,
+    idBase: SEEDED_ID_BASE,
     anchorMs: options.anchorMs ?? Date.UTC(2026, 0, 1),
+    customProperties: generateCustomProperties(seed),
   };
 }
 
@@ -117,6 +129,7 @@ export function seededContact(plan: SeedPlan, index: number): ContactRecord {
     state: place.state,
     country: place.country,
     lifecyclestage: weighted(LIFECYCLE_STAGES, STAGE_WEIGHTS, random.next()),
+    ...seededCustomValues(plan.customProperties, plan.seed, index, plan.anchorMs),
   };
   if (random.chance(0.8)) {
     properties.phone = `${place.dial} ${random.int(200, 999)} ${String(random.int(0, 9999)).padStart(4, '0')}`;
@@ -154,6 +167,9 @@ export function seededContact(plan: SeedPlan, index: number): ContactRecord {
     contact.mergedInto = id - 1;
   } else if (cycle === MERGE_CYCLE - 2 && index + 1 < plan.count) {
     properties.hs_merged_object_ids = String(id + 1);
+    // HubSpot keeps a merged-away contact's email on the survivor as an additional email.
+    const absorbedEmail = seededContact(plan, index + 1).properties.email;
+    if (absorbedEmail) properties.hs_additional_emails = absorbedEmail;
     const merged = seededTimes(plan, index + 1);
     if (merged.updatedAt > updatedAt) {
       contact.updatedAt = merged.updatedAt;
@@ -168,8 +184,73 @@ export function seededContact(plan: SeedPlan, index: number): ContactRecord {
 
 /** The index whose seeded email this could be (seeded emails end in their index), or undefined. */
 export function seededIndexForEmail(plan: SeedPlan, email: string): number | undefined {
-  const match = /(\d+)@/.exec(email);
+  // Seeded emails are `first.last<index>@domain`, names letters only: anything else is not seeded.
+  const match = /^[a-z]+\.[a-z]+?(\d+)@/.exec(email);
   if (!match?.[1]) return undefined;
   const index = Number(match[1]);
   return index < plan.count ? index : undefined;
+}
+
+const STAGE_ORDER: readonly string[] = LIFECYCLE_STAGES;
+const CALCULATED = new Set([
+  'hs_object_id',
+  'createdate',
+  'lastmodifieddate',
+  'hs_merged_object_ids',
+  'hs_additional_emails',
+]);
+const SET_AT_LAST_MODIFICATION = new Set([
+  'lastmodifieddate',
+  'hs_merged_object_ids',
+  'hs_additional_emails',
+]);
+const FIRST_SOURCES = [
+  { sourceType: 'FORM', weight: 0.4 },
+  { sourceType: 'IMPORT', weight: 0.3 },
+  { sourceType: 'CRM_UI', weight: 0.3 },
+];
+
+/**
+ * A seeded contact's history of one property, newest first, derived from the seed (never stored): the value
+ * arrived when the contact was created (by form, import or a user), and a contact's lifecycle stage climbed
+ * through earlier stages before it reached the current one.
+ */
+export function seededHistory(plan: SeedPlan, contact: ContactRecord, name: string): PropertyVersion[] {
+  const value = contact.properties[name];
+  if (value === undefined) return [];
+  const index = contact.id - plan.idBase;
+  const random = createRandom(mix(mix(plan.seed ^ 0x415, index), hashSeed(name)));
+  if (CALCULATED.has(name)) {
+    const at = SET_AT_LAST_MODIFICATION.has(name) ? contact.updatedAt : contact.createdAt;
+    return [{ value, timestamp: at, sourceType: 'CALCULATED', sourceId: 'RollupProperties' }];
+  }
+  const firstSource = weighted(
+    FIRST_SOURCES.map((source) => source.sourceType),
+    FIRST_SOURCES.map((source) => source.weight),
+    createRandom(mix(plan.seed ^ 0x415, index)).next(),
+  );
+  const user = random.int(1_000_001, 1_000_020);
+  const attribution = (sourceType: string): Omit<PropertyVersion, 'value' | 'timestamp'> =>
+    sourceType === 'CRM_UI'
+      ? { sourceType, sourceId: `userId:${user}`, updatedByUserId: user }
+      : {
+          sourceType,
+          sourceId:
+            sourceType === 'IMPORT' ? String(mix(plan.seed, Math.floor(index / IMPORT_BLOCK))) : 'form',
+        };
+  const rank = STAGE_ORDER.indexOf(value);
+  if (name !== 'lifecyclestage' || rank <= 0 || value === 'other') {
+    return [{ value, timestamp: contact.createdAt, ...attribution(firstSource) }];
+  }
+  // Up to two earlier stages, the oldest at creation, the current one reached before the last modification.
+  const earlier = STAGE_ORDER.slice(Math.max(0, rank - random.int(1, 2)), rank);
+  const span = Math.max(1, contact.updatedAt - contact.createdAt);
+  const versions: PropertyVersion[] = [];
+  earlier.forEach((stage, step) => {
+    const at = contact.createdAt + Math.floor((span * step) / (earlier.length + 1));
+    versions.push({ value: stage, timestamp: at, ...attribution(step === 0 ? firstSource : 'CRM_UI') });
+  });
+  const reachedAt = contact.createdAt + Math.floor((span * earlier.length) / (earlier.length + 1));
+  versions.push({ value, timestamp: reachedAt, ...attribution('CRM_UI') });
+  return versions.reverse();
 }

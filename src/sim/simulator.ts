@@ -2,21 +2,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createActivity } from './activity.ts';
+import { associationsRoutes } from './associations.routes.ts';
+import { createAssociations } from './associations.ts';
 import { type Access, type AuthenticatedCaller, createAuthenticator } from './auth.ts';
+import type { PortalChange } from './changes.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { contactsRoutes } from './contacts.routes.ts';
 import { controlRoutes } from './control.routes.ts';
 import { HubSpotError, injectedFailure, routeNotFound } from './errors.ts';
 import { createFaults } from './faults.ts';
+import { GatewayPatch, gatewayFaults } from './gateway-faults.ts';
+import { createImporter } from './import.ts';
+import { journalRoutes } from './journal.routes.ts';
+import { createJournal } from './journal.ts';
 import { oauthRoutes } from './oauth.routes.ts';
 import { createOAuthStore, OAuthError } from './oauth.ts';
 import { createPortal } from './portal.ts';
-import { propertiesRoutes } from './properties.routes.ts';
+import { propertiesControlRoutes, propertiesRoutes } from './properties.routes.ts';
+import { createPropertyCatalog } from './property-catalog.ts';
+import { withProperties } from './property-scope.ts';
+import { purgeRoutes } from './purge.routes.ts';
+import { createPurger } from './purge.ts';
 import { createRandom, hashSeed, mix } from './random.ts';
 import { createRateLimiter, parseRateLimit } from './rate-limit.ts';
+import { REALISTIC_SEARCH_LAG_MS } from './realistic.ts';
 import { createSeedPlan } from './seed.ts';
+import { refuseLongUrls } from './url-limit.ts';
 import { createDeliverer } from './webhooks/deliverer.ts';
 import { createEventFactory } from './webhooks/events.ts';
+import { createForeignPortalEvents } from './webhooks/foreign-portals.ts';
+import { createRetrySchedule, timeScaleForFirstRetry } from './webhooks/retry-schedule.ts';
 
 const rateLimitText = z.string().refine(
   (text) => {
@@ -41,6 +56,11 @@ export const SimulatorOptions = z.object({
   clientId: z.string().min(1).default('sim-client-id'),
   clientSecret: z.string().min(1).default('sim-client-secret'),
   webhookUrl: z.url().nullable().default(null),
+  /**
+   * The URL webhook signatures name, when a proxy stands between: HubSpot signs the target URL it was given,
+   * which the proxy forwards to `webhookUrl`. null: webhookUrl itself.
+   */
+  signedUrl: z.url().nullable().default(null),
   signature: z.enum(['both', 'v3', 'v2', 'v1']).default('both'),
   /**
    * Per private app, rolling (HubSpot: 190/10s on Pro and Enterprise, 100/10s below); `off` disables every API
@@ -55,11 +75,17 @@ export const SimulatorOptions = z.object({
   /** Events per webhook request; HubSpot sends up to 100. */
   batch: z.number().int().min(1).max(100).default(100),
   tokenTtl: z.number().int().positive().default(1800),
-  retryBaseMs: z.number().int().min(1).default(1000),
+  /** Scales HubSpot's ~24-hour retry schedule so that the first retry comes after this; wins over retryTimeScale. */
+  retryBaseMs: z.number().int().min(1).optional(),
+  /** Multiplies HubSpot's ~24-hour retry schedule (0.001: about 86 s); unset: the real schedule. */
+  retryTimeScale: z.number().positive().max(1000).optional(),
   webhookTimeoutMs: z.number().int().positive().default(5000),
   maxInFlight: z.number().int().positive().default(10),
   maxAttempts: z.number().int().min(1).default(10),
-  searchLagMs: z.number().int().min(0).default(0),
+  /** How long a write stays invisible to search (HubSpot: "a few moments"; 0 turns the lag off). */
+  searchLagMs: z.number().int().min(0).default(REALISTIC_SEARCH_LAG_MS),
+  /** Gateway failures in front of the API (see gateway-faults.ts); off unless given, or set later by /__sim/faults. */
+  gateway: GatewayPatch.optional(),
   mergeNewIdRate: z.number().min(0).max(1).default(0.25),
   /** The "now" of the seeded history (epoch ms); fixed by default so a seed always yields the same portal. */
   anchorMs: z.number().int().optional(),
@@ -73,7 +99,14 @@ type Guard = (request: FastifyRequest, access: Access, kind?: 'search') => Promi
 
 /** Builds the Fastify app with every route; never listens. */
 function buildApp(): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 10 * 1024 * 1024,
+    // Node refuses request lines over 16 KB with its own 431; HubSpot's 414 starts just above that.
+    http: { maxHeaderSize: 64 * 1024 },
+  });
+  refuseLongUrls(app);
   // Tolerates an empty JSON body (control calls without one); HubSpot answers those with a 400 only where a
   // body is required, which the routes check.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -112,6 +145,7 @@ export async function createSimulator(input: SimulatorOptions = {}) {
     searchLagMs: options.searchLagMs,
   });
   const faults = createFaults();
+  if (options.gateway) Object.assign(faults.gateway, options.gateway);
   const faultRandom = randomFor(2);
   const apiLimit = parseRateLimit(options.rateLimit);
   const limiter = createRateLimiter({
@@ -133,23 +167,44 @@ export async function createSimulator(input: SimulatorOptions = {}) {
   const authenticate = createAuthenticator({ oauth, clock });
   const deliverer = createDeliverer({
     url: options.webhookUrl,
+    signedUrl: options.signedUrl,
     clientSecret: options.clientSecret,
     signature: options.signature,
     batchSize: options.batch,
     maxInFlight: options.maxInFlight,
     timeoutMs: options.webhookTimeoutMs,
-    maxAttempts: options.maxAttempts,
-    retryBaseMs: options.retryBaseMs,
+    retry: createRetrySchedule({
+      maxAttempts: options.maxAttempts,
+      timeScale:
+        options.retryBaseMs === undefined
+          ? (options.retryTimeScale ?? 1)
+          : timeScaleForFirstRetry(options.retryBaseMs, options.maxAttempts),
+      random: randomFor(6),
+    }),
     random: randomFor(3),
     faults: () => faults,
+    foreignEvent: createForeignPortalEvents({ portalId: options.portalId, random: randomFor(7) }),
   });
   const toEvents = createEventFactory({
     portalId: options.portalId,
     appId: options.appId,
     random: randomFor(4),
   });
-  portal.onChange((change) => deliverer.enqueue(toEvents(change)));
-  const activity = createActivity({ portal, random: randomFor(5), clock });
+  const journal = createJournal({ clock });
+  // Journaled before delivery, so events that webhook faults drop are still in the journal.
+  const publish = (change: PortalChange) => {
+    const events = toEvents(change);
+    journal.record(options.portalId, events);
+    deliverer.enqueue(events);
+  };
+  portal.onChange(publish);
+  const associations = createAssociations({ portal, clock });
+  associations.onChange(publish);
+  const activity = createActivity({ portal, associations, random: randomFor(5), clock });
+  const importer = createImporter({ portal, random: randomFor(21) });
+  const properties = createPropertyCatalog({ seed, clock });
+  const purger = createPurger({ portal, clock });
+  purger.start();
 
   const rateHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
   const guard: Guard = async (request, access, kind) => {
@@ -164,6 +219,9 @@ export async function createSimulator(input: SimulatorOptions = {}) {
   };
 
   const app = buildApp();
+  // Every handler sees this portal's property definitions (see property-scope.ts).
+  app.addHook('preHandler', (_request, _reply, done) => withProperties(properties, done));
+  gatewayFaults(app, { settings: () => faults.gateway, random: randomFor(8) });
   app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
     const headers = rateHeaders.get(request);
     if (headers) reply.headers(headers);
@@ -189,9 +247,23 @@ export async function createSimulator(input: SimulatorOptions = {}) {
   });
 
   contactsRoutes(app, { portal, appId: options.appId, guard });
-  propertiesRoutes(app, { guard });
+  associationsRoutes(app, { associations, appId: options.appId, guard });
+  propertiesRoutes(app, { catalog: properties, guard });
+  propertiesControlRoutes(app, { catalog: properties });
   oauthRoutes(app, { oauth });
-  controlRoutes(app, { portal, faults, limiter, deliverer, oauth, activity });
+  journalRoutes(app, { journal, oauth, clock, portalId: options.portalId });
+  controlRoutes(app, {
+    portal,
+    faults,
+    limiter,
+    deliverer,
+    oauth,
+    activity,
+    associations,
+    importer,
+    isPurged: purger.isPurged,
+  });
+  purgeRoutes(app, { purger, clock });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
@@ -205,15 +277,21 @@ export async function createSimulator(input: SimulatorOptions = {}) {
     port,
     options,
     portal,
+    associations,
     oauth,
     faults,
     limiter,
     deliverer,
+    journal,
     drainWebhooks: (timeoutMs?: number) => deliverer.drain(timeoutMs),
     setWebhookUrl: (next: string | null) => deliverer.setUrl(next),
-    runActivity: (changes: number, perSecond?: number) => activity.run({ changes, perSecond }),
+    runActivity: (changes: number, perSecond?: number) =>
+      withProperties(properties, () => activity.run({ changes, perSecond })),
+    properties,
+    purger,
     async stop(): Promise<void> {
       stopping ??= (async () => {
+        purger.stop();
         deliverer.stop();
         await app.close();
       })();

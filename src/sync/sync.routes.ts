@@ -12,6 +12,7 @@ import type { AuthGuards } from '../http/auth.ts';
 import { decodeCursor, filterText, PageQuery, toPage } from '../http/cursor.ts';
 import type { HubSpotClient } from '../hubspot/client.ts';
 import type { InboxRepository } from '../webhooks/inbox.repository.ts';
+import type { PropertySet } from './schema/property-set.ts';
 import {
   countsOf,
   progressOfSession,
@@ -82,6 +83,8 @@ export interface SyncRoutesDeps {
   inbox: InboxRepository;
   audit: AuditRepository;
   guards: AuthGuards;
+  /** The mirrored contact properties, as resolved against HubSpot's definitions. */
+  properties: Pick<PropertySet, 'status'>;
 }
 
 export function syncRoutes({
@@ -94,6 +97,7 @@ export function syncRoutes({
   inbox,
   audit,
   guards,
+  properties,
 }: SyncRoutesDeps): FastifyPluginAsyncZod {
   const db = database.db;
   return async (app) => {
@@ -196,6 +200,7 @@ export function syncRoutes({
           last: last ? toSessionView(last) : null,
           inbox: { pending: depth.pending, parked: depth.parked, lagMs: depth.oldestPendingMs ?? 0 },
           contactsAwaitingFetch: fetches[0]?.pending ?? 0,
+          properties: properties.status(),
           schedule: {
             incrementalEveryMs: config.RECONCILE_INTERVAL,
             fullEveryMs: config.FULL_RECONCILE_INTERVAL,

@@ -2,14 +2,18 @@ import { Client } from '@hubspot/api-client';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { DEFAULT_CONTACT_PROPERTIES, loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createErrorsRepository } from '../../src/errors/errors.repository.ts';
 import { createHubSpotClient } from '../../src/hubspot/client.ts';
 import { createPacer } from '../../src/hubspot/pacer.ts';
 import { createLogger } from '../../src/logger.ts';
+import { PORTAL_USER_HEADER } from '../../src/sim/gateway-faults.ts';
+import { REALISTIC_GATEWAY, REALISTIC_SEARCH_LAG_MS } from '../../src/sim/realistic.ts';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
 import { createApplyRepository } from '../../src/sync/apply/apply.repository.ts';
+import { createJournalClient } from '../../src/sync/journal/journal-client.ts';
+import type { JournalSettings } from '../../src/sync/journal/journal-worker.ts';
 import { createSessionsRepository } from '../../src/sync/sessions/sessions.repository.ts';
 import { createSweepRepository } from '../../src/sync/sweep/sweep.repository.ts';
 import { createSweeper } from '../../src/sync/sweep/sweeper.ts';
@@ -35,11 +39,23 @@ export interface Stack {
   hubspot: Client;
   /** Waits until every webhook owed was delivered and the mirror has applied and fetched all of it. */
   settle(): Promise<void>;
+  /** Waits until HubSpot's search shows every write made so far (it lags them, as HubSpot's does). */
+  searchCaughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
+export interface StackServiceOptions {
+  /** Reads the simulator's Webhooks Journal with its app's client credentials; off unless given. */
+  journal?: Omit<JournalSettings, 'client' | 'portalId'>;
+  /** More of the service's environment (e.g. WEBHOOK_PUBLIC_URL), over the stack's own. */
+  env?: Record<string, string>;
+}
+
 /** The simulator and the service wired over real HTTP, the service on its own real PostgreSQL database. */
-export async function startStack(options: SimulatorOptions = {}): Promise<Stack> {
+export async function startStack(
+  options: SimulatorOptions = {},
+  service: StackServiceOptions = {},
+): Promise<Stack> {
   const simulator = await createSimulator({
     contacts: 0,
     rateLimit: 'off',
@@ -47,6 +63,10 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     logErrors: false,
     clientSecret: SECRET,
     portalId: PORTAL,
+    // HubSpot as in production: search lags, deliveries arrive shuffled, engagement moves lastmodifieddate
+    // without a webhook, and the API's gateway fails in short bursts (the simulator's defaults plus these).
+    searchLagMs: REALISTIC_SEARCH_LAG_MS,
+    gateway: REALISTIC_GATEWAY,
     ...options,
   });
   const scratch = await createScratchDatabase();
@@ -57,12 +77,15 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     HUBSPOT_API_BASE: simulator.url,
     HUBSPOT_ACCESS_TOKEN: PRIVATE_APP_TOKEN,
     LOG_LEVEL: 'silent',
+    ...service.env,
   });
   const logger = createLogger({ level: 'silent' });
   const hubspotClient = createHubSpotClient({
     basePath: simulator.url,
     accessToken: async () => PRIVATE_APP_TOKEN,
     logger,
+    // A gateway hang costs a test this long before the call is retried.
+    timeoutMs: 3_000,
     // Search sends no rate-limit headers; the simulator's search limit is off unless a test sets one.
     searchPacer: createPacer({ logger, concurrency: 1, assumedMax: 50, assumedIntervalMs: 1000 }),
   });
@@ -74,6 +97,16 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     hubspot: hubspotClient,
     deliveryGate,
     schedule: false,
+    journal: service.journal && {
+      ...service.journal,
+      client: createJournalClient({
+        apiBase: simulator.url,
+        clientId: simulator.options.clientId,
+        clientSecret: SECRET,
+        portalId: PORTAL,
+      }),
+      portalId: PORTAL,
+    },
   });
   const app = await buildApp({
     config,
@@ -83,6 +116,7 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     onWebhookAccepted: workers.onWebhookAccepted,
     deliveryGate,
     sweeper: workers.sweeper,
+    properties: workers.properties,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   simulator.setWebhookUrl(`${address}/webhooks/hubspot`);
@@ -102,7 +136,12 @@ export async function startStack(options: SimulatorOptions = {}): Promise<Stack>
     address,
     app,
     workers,
-    hubspot: new Client({ accessToken: PRIVATE_APP_TOKEN, basePath: simulator.url }),
+    hubspot: new Client({
+      accessToken: PRIVATE_APP_TOKEN,
+      basePath: simulator.url,
+      defaultHeaders: { [PORTAL_USER_HEADER]: 'stack' },
+    }),
+    searchCaughtUp: () => new Promise((resolve) => setTimeout(resolve, simulator.portal.searchLagMs + 50)),
     async settle() {
       await simulator.drainWebhooks();
       for (let i = 0; i < 200; i++) {
@@ -136,7 +175,7 @@ export async function simulatorTruth(simulator: Simulator): Promise<TruthContact
 }
 
 /** The properties the service mirrors by default (HUBSPOT_CONTACT_PROPERTIES unset), HubSpot's own dates aside. */
-export const COMPARED_PROPERTIES = loadConfig({}).HUBSPOT_CONTACT_PROPERTIES.filter(
+export const COMPARED_PROPERTIES = DEFAULT_CONTACT_PROPERTIES.filter(
   (name) => !['createdate', 'lastmodifieddate', 'hs_merged_object_ids'].includes(name),
 );
 
@@ -185,7 +224,7 @@ export async function mirrorDifferences(stack: Pick<Stack, 'simulator' | 'databa
 export function sweeperOn(
   database: Database,
   apiBase: string,
-  properties: readonly string[] = loadConfig({}).HUBSPOT_CONTACT_PROPERTIES,
+  properties: readonly string[] = DEFAULT_CONTACT_PROPERTIES,
 ) {
   const logger = createLogger({ level: 'silent' });
   return createSweeper({

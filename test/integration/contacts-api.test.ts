@@ -86,6 +86,7 @@ describe('GET /api/contacts', () => {
           properties: { email: 'ada@example.com', firstname: 'Ada', lastname: null, company: 'Analytical' },
           archived: false,
           mergedInto: null,
+          purgedAt: null,
           syncStatus: 'pending',
           lastSync: '2026-01-02T03:04:05.678Z',
           createdAt: '2025-12-01T00:00:00.000Z',

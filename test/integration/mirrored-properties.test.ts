@@ -39,7 +39,7 @@ test("a sweep that finds only HubSpot's own bookkeeping changed reports no drift
     property_versions = property_versions || '{"lastmodifieddate":1}'::jsonb where not archived`);
   const before = await stack.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_logs`);
   const second = await stack.workers.sweeper.start({ mode: 'full', trigger: 'admin' });
-  if (!('started' in second)) throw new Error('the sweep did not start');
+  if (!('started' in second)) throw new Error(`the sweep did not start: ${JSON.stringify(second)}`);
   const done = await second.done;
   expect(done.status).toBe('completed');
   expect([done.drift_count, done.updated_count]).toEqual([0, 0]);

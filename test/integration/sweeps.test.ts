@@ -88,6 +88,7 @@ describe('reconciliation sweeps against the simulator', () => {
 
     // Search sees every contact modified since the last sweep, but never an archived one: the incremental
     // sweep repairs updates, restores and merges, and leaves only the deletions to the full sweep.
+    await stack.searchCaughtUp();
     const incremental = await sweep(stack, 'incremental');
     expect(incremental.progress.drift).toBeGreaterThan(20);
     const left = await mirrorDifferences(stack);
@@ -129,6 +130,7 @@ describe('reconciliation sweeps against the simulator', () => {
     }
     for (const id of live.slice(5000))
       portal.update(id, { jobtitle: `Edited ${id}` }, { changeSource: 'CRM_UI' } as never);
+    await stack.searchCaughtUp();
     const session = await sweep(stack, 'incremental');
     expect(session.status).toBe('completed');
     const [counts] = await stack.database.rows<{ imported: number; edited: number }>(sql`select

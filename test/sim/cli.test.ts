@@ -54,3 +54,47 @@ describe('the command line', () => {
     expect(stderr).toMatch(/^hubspot-sim: .*rate/i);
   });
 });
+
+describe('the retry schedule flags', () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        // Started: the flags were taken. Stop it.
+        if (stdout.includes('listening on')) child.kill('SIGTERM');
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  test('--retry-time-scale and --signed-url are taken, and the help describes both retry flags', async () => {
+    const started = await run([
+      ...['--port', '0', '--contacts', '1'],
+      ...['--retry-time-scale', '0.001', '--signed-url', 'https://hooks.example.com/webhooks/hubspot'],
+    ]);
+    expect(started.stdout).toMatch(/^hubspot-sim listening on /);
+    expect(started.code).toBe(0);
+
+    const help = await run(['--help']);
+    expect(help.stdout).toContain('--retry-time-scale X');
+    expect(help.stdout).toMatch(/about 24 hours/);
+    expect(help.stdout).toContain('--retry-base-ms MS');
+    expect(help.stdout).toContain('--signed-url URL');
+  });
+
+  test.each([
+    [['--retry-time-scale', '0'], /^hubspot-sim: --retry-time-scale: expected a number above 0/],
+    [['--retry-time-scale', 'fast'], /^hubspot-sim: --retry-time-scale: /],
+    [['--retry-base-ms', '50', '--retry-time-scale', '0.01'], /both set the retry schedule/],
+    [['--signed-url', 'not a url'], /^hubspot-sim: --signed-url: /],
+  ])('%j is refused in one line with exit 2', async (args, message) => {
+    const result = await run(['--port', '0', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+  });
+});

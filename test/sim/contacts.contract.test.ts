@@ -251,14 +251,16 @@ describe('writing contacts through the official SDK', () => {
     const alwaysNew = await startSimulator({ contacts: 10, mergeNewIdRate: 1 });
     try {
       const sdk = sdkClient(alwaysNew);
+      const first = String(alwaysNew.portal.plan.idBase);
+      const second = String(alwaysNew.portal.plan.idBase + 1);
       const survivor = await sdk.crm.contacts.basicApi.merge({
-        primaryObjectId: '1001',
-        objectIdToMerge: '1002',
+        primaryObjectId: first,
+        objectIdToMerge: second,
       });
-      expect(['1001', '1002']).not.toContain(survivor.id);
-      expect(survivor.properties.hs_merged_object_ids).toBe('1001;1002');
-      expect((await sdk.crm.contacts.basicApi.getById('1001')).id).toBe(survivor.id);
-      expect((await sdk.crm.contacts.basicApi.getById('1002')).id).toBe(survivor.id);
+      expect([first, second]).not.toContain(survivor.id);
+      expect(survivor.properties.hs_merged_object_ids).toBe(`${first};${second}`);
+      expect((await sdk.crm.contacts.basicApi.getById(first)).id).toBe(survivor.id);
+      expect((await sdk.crm.contacts.basicApi.getById(second)).id).toBe(survivor.id);
     } finally {
       await alwaysNew.stop();
     }

@@ -25,9 +25,10 @@ describe('the control API', () => {
   test('GET /__sim/contacts is the whole truth: archived and merged-away contacts included', async () => {
     const rows = await truth(simulator);
     expect(rows).toHaveLength(600);
+    const firstId = String(simulator.portal.plan.idBase);
     expect(rows[0]).toEqual({
-      id: '1001',
-      properties: expect.objectContaining({ hs_object_id: '1001', email: expect.stringContaining('@') }),
+      id: firstId,
+      properties: expect.objectContaining({ hs_object_id: firstId, email: expect.stringContaining('@') }),
       archived: false,
       mergedInto: null,
       createdAt: expect.any(String),
@@ -104,7 +105,7 @@ describe('the control API', () => {
   test('drain gives up after timeoutMs with the events still pending, and the target can be switched', async () => {
     const dead = 'http://127.0.0.1:9/unreachable';
     await post('/__sim/webhooks/target', { url: dead });
-    await api(simulator, 'PATCH', '/crm/v3/objects/contacts/1001', { properties: { jobtitle: 'Queued' } });
+    await api(simulator, 'PATCH', `/crm/v3/objects/contacts/${simulator.portal.plan.idBase}`, { properties: { jobtitle: 'Queued' } });
     const waiting = (await (await post('/__sim/webhooks/drain', { timeoutMs: 50 })).json()) as Record<
       string,
       number

@@ -1,9 +1,13 @@
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
+import { SEEDED_ID_BASE } from '../../src/sim/seed.ts';
 import type { Simulator, SimulatorOptions } from '../../src/sim/simulator.ts';
 import { type Delivery, type Receiver, sdkClient, sleep, startReceiver, startSimulator } from './helpers.ts';
 
 const SECRET = 'webhook-test-secret';
+/** The n-th seeded contact's id, as a number (in events) and as the string the API takes. */
+const seeded = (n: number) => SEEDED_ID_BASE + n;
+const id = (n: number) => String(seeded(n));
 let simulator: Simulator | undefined;
 let receiver: Receiver | undefined;
 
@@ -61,11 +65,11 @@ describe('webhook deliveries', () => {
     await client.crm.contacts.basicApi.update(created.id, {
       properties: { lifecyclestage: 'customer', nps_score: '9' },
     });
-    await client.crm.contacts.basicApi.archive('1003');
-    await client.crm.contacts.basicApi.purge({ objectId: '1004' });
+    await client.crm.contacts.basicApi.archive(id(2));
+    await client.crm.contacts.basicApi.purge({ objectId: id(3) });
     const survivor = await client.crm.contacts.basicApi.merge({
-      primaryObjectId: '1005',
-      objectIdToMerge: '1006',
+      primaryObjectId: id(4),
+      objectIdToMerge: id(5),
     });
     const stats = await drain(sim);
 
@@ -87,7 +91,7 @@ describe('webhook deliveries', () => {
       portalId: 62515,
       appId: 54321,
       attemptNumber: 0,
-      changeFlag: 'NEW',
+      changeFlag: 'CREATED',
       changeSource: 'INTEGRATION',
     });
     expect(creation[0]?.propertyName).toBeUndefined();
@@ -110,28 +114,33 @@ describe('webhook deliveries', () => {
       of('contact.deletion')
         .map((event) => event.objectId)
         .sort(),
-    ).toEqual([1003, 1004]);
-    expect(of('contact.privacyDeletion').map((event) => event.objectId)).toEqual([1004]);
+    ).toEqual([seeded(2), seeded(3)]);
+    expect(of('contact.privacyDeletion').map((event) => event.objectId)).toEqual([seeded(3)]);
     const merge = of('contact.merge')[0];
     expect(merge).toMatchObject({
-      primaryObjectId: 1005,
-      mergedObjectIds: [1006],
+      primaryObjectId: seeded(4),
+      mergedObjectIds: [seeded(5)],
       objectId: Number(survivor.id),
     });
     expect(typeof merge?.numberOfPropertiesMoved).toBe('number');
+
+    // As real deliveries: only creations and deletions carry a changeFlag.
+    expect(new Set(of('contact.deletion').map((event) => event.changeFlag))).toEqual(new Set(['DELETED']));
+    for (const type of ['contact.propertyChange', 'contact.privacyDeletion', 'contact.merge'])
+      for (const event of of(type)) expect(event).not.toHaveProperty('changeFlag');
   });
 
   test('a merge that makes a new record carries newObjectId', async () => {
     const { sim, hooks } = await setUp({ mergeNewIdRate: 1 });
     const survivor = await sdkClient(sim).crm.contacts.basicApi.merge({
-      primaryObjectId: '1001',
-      objectIdToMerge: '1002',
+      primaryObjectId: id(0),
+      objectIdToMerge: id(1),
     });
     await drain(sim);
     const merge = hooks.events().find((event) => event.subscriptionType === 'contact.merge');
     expect(merge).toMatchObject({
-      primaryObjectId: 1001,
-      mergedObjectIds: [1002],
+      primaryObjectId: seeded(0),
+      mergedObjectIds: [seeded(1)],
       newObjectId: Number(survivor.id),
     });
   });
@@ -139,7 +148,7 @@ describe('webhook deliveries', () => {
   test('after a 500 the same events come back with a rising attemptNumber', async () => {
     const { sim, hooks } = await setUp();
     hooks.respondWith((_delivery, index) => (index < 2 ? 500 : 200));
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'Retry Tester' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'Retry Tester' } });
     const stats = await drain(sim);
     expect(stats).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
     const attempts = hooks.deliveries.map((delivery) => delivery.events[0]?.attemptNumber);
@@ -157,7 +166,7 @@ describe('webhook deliveries', () => {
   test('a receiver that always fails gets 10 attempts, then the events count as failed', async () => {
     const { sim, hooks } = await setUp({ retryBaseMs: 1 });
     hooks.respondWith(() => 503);
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'Doomed' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'Doomed' } });
     const stats = await drain(sim);
     expect(stats).toMatchObject({ delivered: 0, failed: 1, pending: 0 });
     expect(hooks.deliveries.map((delivery) => delivery.events[0]?.attemptNumber)).toEqual([
@@ -171,7 +180,7 @@ describe('webhook deliveries', () => {
       if (index === 0) await sleep(400);
       return 204;
     });
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'Slowpoke' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'Slowpoke' } });
     const stats = await drain(sim);
     expect(stats).toMatchObject({ delivered: 1, failed: 0 });
     expect(hooks.deliveries.map((delivery) => delivery.events[0]?.attemptNumber)).toEqual([0, 1]);
@@ -205,14 +214,14 @@ describe('webhook deliveries', () => {
         body: JSON.stringify(body),
       });
     await control({ duplicateRate: 1 });
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'Twice' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'Twice' } });
     await drain(sim);
     const twice = hooks.events().filter((event) => event.propertyValue === 'Twice');
     expect(twice).toHaveLength(2);
     expect(twice[0]).toEqual(twice[1]);
 
     await control({ duplicateRate: 0, dropRate: 1 });
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'Never' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'Never' } });
     const stats = await drain(sim);
     expect(hooks.events().some((event) => event.propertyValue === 'Never')).toBe(false);
     expect(stats.dropped).toBe(1);
@@ -227,7 +236,7 @@ describe('webhook deliveries', () => {
     });
     const client = sdkClient(sim);
     for (let i = 0; i < 20; i++) {
-      await client.crm.contacts.basicApi.update('1001', {
+      await client.crm.contacts.basicApi.update(id(0), {
         properties: { nps_score: String(i % 11), jobtitle: `Step ${i}` },
       });
     }
@@ -246,7 +255,7 @@ describe('webhook deliveries', () => {
 
   test('--signature v3 sends only v3 headers and --signature v2 signs method and uri', async () => {
     const { sim, hooks } = await setUp({ signature: 'v3' });
-    await sdkClient(sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'V3 only' } });
+    await sdkClient(sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'V3 only' } });
     await drain(sim);
     expect(hooks.deliveries[0]?.headers['x-hubspot-signature']).toBeUndefined();
     expect(verify(hooks.deliveries[0] as Delivery, hooks.url).v3).toBe(true);
@@ -254,7 +263,7 @@ describe('webhook deliveries', () => {
     await hooks.close();
 
     const v2 = await setUp({ signature: 'v2' });
-    await sdkClient(v2.sim).crm.contacts.basicApi.update('1001', { properties: { jobtitle: 'V2' } });
+    await sdkClient(v2.sim).crm.contacts.basicApi.update(id(0), { properties: { jobtitle: 'V2' } });
     await drain(v2.sim);
     const delivery = v2.hooks.deliveries[0] as Delivery;
     const expected = createHash('sha256')

@@ -18,7 +18,11 @@ describe('loadConfig', () => {
       TRUST_PROXY: false,
     });
     expect(config.DATABASE_URL).toBeUndefined();
-    expect(config.HUBSPOT_CONTACT_PROPERTIES).toContain('email');
+    expect(config.HUBSPOT_CONTACT_PROPERTIES).toEqual({
+      mode: 'list',
+      names: expect.arrayContaining(['email', 'firstname', 'lifecyclestage']),
+    });
+    expect(config.HUBSPOT_SCHEMA_CHECK_INTERVAL).toBe(3_600_000);
   });
 
   test('an empty value counts as unset', () => {
@@ -74,10 +78,25 @@ describe('loadConfig', () => {
     );
   });
 
-  test('contact properties are a trimmed comma list', () => {
+  test('contact properties are a trimmed comma list, without repeats', () => {
     expect(
-      loadConfig({ HUBSPOT_CONTACT_PROPERTIES: 'email, firstname,,lastname ' }).HUBSPOT_CONTACT_PROPERTIES,
-    ).toEqual(['email', 'firstname', 'lastname']);
+      loadConfig({ HUBSPOT_CONTACT_PROPERTIES: 'email, firstname,,lastname ,email' })
+        .HUBSPOT_CONTACT_PROPERTIES,
+    ).toEqual({ mode: 'list', names: ['email', 'firstname', 'lastname'] });
+  });
+
+  test('contact properties can be every property HubSpot defines', () => {
+    expect(loadConfig({ HUBSPOT_CONTACT_PROPERTIES: ' ALL ' }).HUBSPOT_CONTACT_PROPERTIES).toEqual({
+      mode: 'all',
+    });
+  });
+
+  test('a property list with something that is not a property name is refused, naming it', () => {
+    expect(() => loadConfig({ HUBSPOT_CONTACT_PROPERTIES: 'email,all' })).toThrow(
+      /HUBSPOT_CONTACT_PROPERTIES: expected all, or a comma-separated list of property names \(not all\)/,
+    );
+    expect(() => loadConfig({ HUBSPOT_CONTACT_PROPERTIES: 'email,first name' })).toThrow(/not first name/);
+    expect(() => loadConfig({ HUBSPOT_CONTACT_PROPERTIES: ',,' })).toThrow(/HUBSPOT_CONTACT_PROPERTIES/);
   });
 });
 

@@ -1,33 +1,45 @@
 import type { Random } from '../random.ts';
+import { createDueQueue } from './due-queue.ts';
 import type { WebhookEvent } from './events.ts';
+import type { RetrySchedule } from './retry-schedule.ts';
 import { type SignatureMode, signatureHeaders } from './signing.ts';
 
 /**
- * Delivers events the way HubSpot does (https://developers.hubspot.com/docs/api/webhooks): POSTed JSON arrays of
- * at most `batchSize` events, at most `maxInFlight` requests at once, a `timeoutMs` answer timeout, and retries
- * with growing randomised delays up to `maxAttempts` tries, `attemptNumber` rising from 0. HubSpot's schedule
- * spreads 10 tries over about a day; here it is scaled so the first retry comes after `retryBaseMs`.
+ * Delivers events the way HubSpot does (https://developers.hubspot.com/docs/api-reference/latest/webhooks/guide):
+ * POSTed JSON arrays of at most `batchSize` events, at most `maxInFlight` requests at once, a `timeoutMs` answer
+ * timeout, and retries on HubSpot's schedule (see retry-schedule.ts) with `attemptNumber` rising from 0.
  */
 export interface WebhookFaults {
   /** Share of events lost for good. */
   dropRate: number;
   /** Share of events sent twice. */
   duplicateRate: number;
-  /** Events are held back a random 0..reorderWindowMs, so they arrive shuffled. */
+  /**
+   * Events are held back a random 0..reorderWindowMs, so they arrive shuffled: HubSpot promises no order, and
+   * batches sent side by side finish in any order. 0 keeps the order the changes were made in.
+   */
   reorderWindowMs: number;
+  /** Share of events joined by an event of another portal that installed the same app (see foreign-portals.ts). */
+  foreignPortalRate: number;
 }
 
 export interface DelivererOptions {
   url: string | null;
+  /**
+   * The URL the signatures name, when it is not the one POSTed to: HubSpot signs the target URL it was configured
+   * with, while a TLS-terminating proxy in front of the receiver forwards to an internal address.
+   */
+  signedUrl?: string | null;
   clientSecret: string;
   signature: SignatureMode;
   batchSize: number;
   maxInFlight: number;
   timeoutMs: number;
-  maxAttempts: number;
-  retryBaseMs: number;
+  retry: RetrySchedule;
   random: Random;
   faults: () => WebhookFaults;
+  /** Makes another portal's copy of an event, for `foreignPortalRate`. */
+  foreignEvent?: (event: WebhookEvent) => WebhookEvent;
   userAgent?: string;
 }
 
@@ -46,6 +58,7 @@ export interface DeliveryStats {
 
 interface Pending {
   event: WebhookEvent;
+  /** Tries made so far; the next one carries it as `attemptNumber`. */
   attempt: number;
   dueAt: number;
 }
@@ -56,12 +69,20 @@ export function withAttemptNumber(event: WebhookEvent, attemptNumber: number): R
   return { eventId, subscriptionId, portalId, appId, occurredAt, subscriptionType, attemptNumber, ...rest };
 }
 
+/** A 429 may name its own wait; HubSpot has honoured it (https://community.hubspot.com/t5/APIs-Integrations/Webhooks-response/m-p/277653). */
+function retryAfterMs(response: Response): number {
+  if (response.status !== 429) return 0;
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
 export function createDeliverer(options: DelivererOptions) {
   const { random } = options;
   let url = options.url;
   let ready: Pending[] = [];
-  let delayed: Pending[] = [];
+  const delayed = createDueQueue<Pending>();
   let inFlight = 0;
+  let inFlightEvents = 0;
   let delivered = 0;
   let failed = 0;
   let dropped = 0;
@@ -73,8 +94,7 @@ export function createDeliverer(options: DelivererOptions) {
   const abort = new AbortController();
   const drainWaiters: (() => void)[] = [];
 
-  let inFlightEvents = 0;
-  const pendingCount = () => ready.length + delayed.length + inFlightEvents;
+  const pendingCount = () => ready.length + delayed.size + inFlightEvents;
 
   function stats(): DeliveryStats {
     return { delivered, failed, pending: pendingCount(), dropped, requests };
@@ -83,10 +103,6 @@ export function createDeliverer(options: DelivererOptions) {
   function settleDrains(): void {
     if (pendingCount() > 0 && !stopped) return;
     for (const resolve of drainWaiters.splice(0)) resolve();
-  }
-
-  function retryDelay(attempt: number): number {
-    return options.retryBaseMs * 2 ** (attempt - 1) * (1 + random.next() * 0.5);
   }
 
   function schedulePump(): void {
@@ -100,9 +116,8 @@ export function createDeliverer(options: DelivererOptions) {
   }
 
   function armTimer(): void {
-    if (delayed.length === 0 || stopped) return;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const item of delayed) earliest = Math.min(earliest, item.dueAt);
+    const earliest = delayed.nextDueAt;
+    if (earliest === undefined || stopped) return;
     if (timer && timerAt <= earliest) return;
     if (timer) clearTimeout(timer);
     timerAt = earliest;
@@ -118,12 +133,7 @@ export function createDeliverer(options: DelivererOptions) {
 
   function pump(): void {
     if (stopped) return;
-    const now = Date.now();
-    if (delayed.length > 0) {
-      const stillWaiting: Pending[] = [];
-      for (const item of delayed) (item.dueAt <= now ? ready : stillWaiting).push(item);
-      delayed = stillWaiting;
-    }
+    for (const item of delayed.takeDue(Date.now())) ready.push(item);
     while (inFlight < options.maxInFlight && ready.length > 0) {
       const batch = ready.slice(0, options.batchSize);
       ready = ready.slice(batch.length);
@@ -133,23 +143,17 @@ export function createDeliverer(options: DelivererOptions) {
     settleDrains();
   }
 
-  async function send(batch: Pending[]): Promise<void> {
-    inFlight++;
-    inFlightEvents += batch.length;
-    requests++;
-    let ok = false;
-    let retryAfterMs = 0;
-    const target = url;
+  /** Whether the receiver took the batch; a failure is a connection error, a timeout or any non-2xx answer. */
+  async function post(target: string, batch: Pending[]): Promise<{ ok: boolean; waitAtLeastMs: number }> {
+    const body = JSON.stringify(batch.map((item) => withAttemptNumber(item.event, item.attempt)));
+    const headers = signatureHeaders(options.signature, {
+      secret: options.clientSecret,
+      method: 'POST',
+      uri: options.signedUrl ?? target,
+      body,
+      timestamp: Date.now(),
+    });
     try {
-      if (!target) throw new Error('no webhook url');
-      const body = JSON.stringify(batch.map((item) => withAttemptNumber(item.event, item.attempt)));
-      const headers = signatureHeaders(options.signature, {
-        secret: options.clientSecret,
-        method: 'POST',
-        uri: target,
-        body,
-        timestamp: Date.now(),
-      });
       const response = await fetch(target, {
         method: 'POST',
         body,
@@ -161,33 +165,43 @@ export function createDeliverer(options: DelivererOptions) {
         signal: AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
       await response.arrayBuffer().catch(() => undefined);
-      ok = response.status >= 200 && response.status < 300;
-      const retryAfter = Number(response.headers.get('retry-after'));
-      if (response.status === 429 && retryAfter > 0) retryAfterMs = retryAfter * 1000;
+      return { ok: response.status >= 200 && response.status < 300, waitAtLeastMs: retryAfterMs(response) };
     } catch {
-      ok = false;
+      return { ok: false, waitAtLeastMs: 0 };
     }
+  }
+
+  async function send(batch: Pending[]): Promise<void> {
+    inFlight++;
+    inFlightEvents += batch.length;
+    requests++;
+    const outcome = url ? await post(url, batch) : { ok: false, waitAtLeastMs: 0 };
     inFlight--;
     inFlightEvents -= batch.length;
     if (stopped) return settleDrains();
-    if (ok) {
+    if (outcome.ok) {
       delivered += batch.length;
     } else {
+      // Today's docs retry every 4xx and 5xx alike, as well as connection failures and timeouts
+      // (https://developers.hubspot.com/docs/api-reference/latest/webhooks/guide); older docs spared
+      // 400, 401, 403, 404 and 405, which HubSpot no longer lists.
       const now = Date.now();
       for (const item of batch) {
         const attempt = item.attempt + 1;
-        if (attempt >= options.maxAttempts) {
+        if (!options.retry.hasAnotherAttempt(attempt)) {
           failed++;
           continue;
         }
-        delayed.push({
-          event: item.event,
-          attempt,
-          dueAt: now + Math.max(retryDelay(attempt), retryAfterMs),
-        });
+        const wait = Math.max(options.retry.delayMs(attempt), outcome.waitAtLeastMs);
+        delayed.push({ event: item.event, attempt, dueAt: now + wait });
       }
     }
     pump();
+  }
+
+  function hold(item: Pending): void {
+    if (item.dueAt > Date.now()) delayed.push(item);
+    else ready.push(item);
   }
 
   return {
@@ -195,16 +209,16 @@ export function createDeliverer(options: DelivererOptions) {
       if (!url || stopped || events.length === 0) return;
       const faults = options.faults();
       const now = Date.now();
+      const heldFor = () => (faults.reorderWindowMs > 0 ? random.next() * faults.reorderWindowMs : 0);
       for (const event of events) {
         if (faults.dropRate > 0 && random.chance(faults.dropRate)) {
           dropped++;
           continue;
         }
         const copies = faults.duplicateRate > 0 && random.chance(faults.duplicateRate) ? 2 : 1;
-        for (let copy = 0; copy < copies; copy++) {
-          const hold = faults.reorderWindowMs > 0 ? random.next() * faults.reorderWindowMs : 0;
-          const item = { event, attempt: 0, dueAt: now + hold };
-          (hold > 0 ? delayed : ready).push(item);
+        for (let copy = 0; copy < copies; copy++) hold({ event, attempt: 0, dueAt: now + heldFor() });
+        if (options.foreignEvent && faults.foreignPortalRate > 0 && random.chance(faults.foreignPortalRate)) {
+          hold({ event: options.foreignEvent(event), attempt: 0, dueAt: now + heldFor() });
         }
       }
       schedulePump();
@@ -232,7 +246,7 @@ export function createDeliverer(options: DelivererOptions) {
       if (timer) clearTimeout(timer);
       abort.abort();
       ready = [];
-      delayed = [];
+      delayed.clear();
       settleDrains();
     },
   };

@@ -20,6 +20,11 @@ export interface WebhookEvent {
   mergedObjectIds?: number[];
   newObjectId?: number;
   numberOfPropertiesMoved?: number;
+  associationType?: string;
+  fromObjectId?: number;
+  toObjectId?: number;
+  associationRemoved?: boolean;
+  isPrimaryAssociation?: boolean;
 }
 
 const SUBSCRIPTION_BASE = 2_400_000;
@@ -29,6 +34,7 @@ const SUBSCRIPTIONS: Record<string, number> = {
   'contact.merge': SUBSCRIPTION_BASE + 3,
   'contact.restore': SUBSCRIPTION_BASE + 4,
   'contact.privacyDeletion': SUBSCRIPTION_BASE + 5,
+  'contact.associationChange': SUBSCRIPTION_BASE + 6,
 };
 // contact.propertyChange is one subscription per property.
 const PROPERTY_SUBSCRIPTIONS = new Map(
@@ -51,47 +57,54 @@ export function createEventFactory(options: { portalId: number; appId: number; r
 
   return (change: PortalChange): WebhookEvent[] => {
     const eventId = random.int(1, 2 ** 31 - 1);
-    const base = (type: string, objectId: number, changeFlag: string, propertyName?: string) => ({
+    // Fields in the order real deliveries carry them. Only creations and deletions carry a changeFlag: captured
+    // deliveries send `CREATED` (HubSpot's own v3 example,
+    // https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests; the settings page's
+    // test events and older deliveries said `NEW`) and `DELETED`; property changes, merges and the documented
+    // examples (https://developers.hubspot.com/docs/api-reference/latest/webhooks/guide) carry none.
+    const base = (
+      type: string,
+      objectId: number,
+      changeFlag?: string,
+      property?: { name: string; value: string },
+    ): WebhookEvent => ({
       eventId,
-      subscriptionId: subscriptionIdOf(type, propertyName) ?? 0,
+      subscriptionId: subscriptionIdOf(type, property?.name) ?? 0,
       portalId: options.portalId,
       appId: options.appId,
       occurredAt: change.at,
       subscriptionType: type,
       objectId,
+      ...(changeFlag === undefined ? {} : { changeFlag }),
+      ...(property === undefined ? {} : { propertyName: property.name, propertyValue: property.value }),
       changeSource: change.source.changeSource,
-      changeFlag,
       sourceId: change.source.sourceId,
     });
     const propertyEvents = (id: number, changes: { name: string; value: string }[]) =>
       changes
         .filter((property) => PROPERTY_SUBSCRIPTIONS.has(property.name))
-        .map((property) => ({
-          ...base('contact.propertyChange', id, 'CHANGED', property.name),
-          propertyName: property.name,
-          propertyValue: property.value,
-        }));
+        .map((property) => base('contact.propertyChange', id, undefined, property));
 
     switch (change.kind) {
       case 'created':
-        return [base('contact.creation', change.id, 'NEW'), ...propertyEvents(change.id, change.changes)];
+        return [base('contact.creation', change.id, 'CREATED'), ...propertyEvents(change.id, change.changes)];
       case 'propertiesChanged':
         return propertyEvents(change.id, change.changes);
       case 'archived':
         return [base('contact.deletion', change.id, 'DELETED')];
       case 'restored':
-        return [base('contact.restore', change.id, 'RESTORED')];
+        return [base('contact.restore', change.id)];
       case 'privacyDeleted': {
         // Both events fire, in either order.
         const events = [
-          base('contact.privacyDeletion', change.id, 'PRIVACY_DELETED'),
+          base('contact.privacyDeletion', change.id),
           base('contact.deletion', change.id, 'DELETED'),
         ];
         return random.chance(0.5) ? events : events.reverse();
       }
       case 'merged': {
         const event: WebhookEvent = {
-          ...base('contact.merge', change.survivorId, 'MERGED'),
+          ...base('contact.merge', change.survivorId),
           primaryObjectId: change.primaryObjectId,
           mergedObjectIds: change.mergedObjectIds,
           numberOfPropertiesMoved: change.numberOfPropertiesMoved,
@@ -99,6 +112,19 @@ export function createEventFactory(options: { portalId: number; appId: number; r
         if (change.newObjectId !== null) event.newObjectId = change.newObjectId;
         return [event];
       }
+      case 'associationChanged':
+        // HubSpot fires one event per side of a contact ↔ company association; only the contact's side is a
+        // contact.* subscription (https://developers.hubspot.com/changelog/bugfix-webhook-associationchanges).
+        return [
+          {
+            ...base('contact.associationChange', change.contactId),
+            associationType: 'CONTACT_TO_COMPANY',
+            fromObjectId: change.contactId,
+            toObjectId: change.companyId,
+            associationRemoved: change.removed,
+            isPrimaryAssociation: change.primary,
+          },
+        ];
     }
   };
 }

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/query.ts';
+import { retireMergedAway } from '../associations/apply-associations.ts';
 import type {
   ApplyRepository,
   AuditWrite,
@@ -279,6 +280,7 @@ export async function applyContactChanges(
     .filter((o) => o.transitions.includes('merged'))
     .flatMap((o) => [o.after.hubspotId, o.after.mergedInto ?? '']);
   await repository.collapseMergeChains(tx, merging.filter(Boolean));
+  await retireMergedAway(tx, repository, outcomes, batch, context.source);
   await repository.eraseTraces(tx, erased);
   await repository.insertHistory(tx, history);
   await repository.insertSyncLogs(tx, syncLogs);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { asJson, type Executor, query } from '../../db/query.ts';
 import { appendOutbox, type OutboxEvent } from '../../realtime/outbox.ts';
+import { createAssociationsRepository } from '../associations/associations.repository.ts';
 import { type ContactState, emptyContact } from './contact-state.ts';
 
 export interface ContactRowWrite {
@@ -173,6 +174,9 @@ export function createApplyRepository() {
     },
 
     insertOutbox: appendOutbox,
+
+    /** Contact ↔ company associations, written in the same transaction as the contacts' changes. */
+    associations: createAssociationsRepository(),
 
     /**
      * Keeps `merged_into` pointing at the final survivor when merges chain (A into B, then B into C), in

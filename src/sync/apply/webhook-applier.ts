@@ -7,6 +7,9 @@ import { describeError } from '../../errors/sanitize.ts';
 import type { WebhookEvent } from '../../hubspot/webhook-events.ts';
 import type { Logger } from '../../logger.ts';
 import type { ClaimedEvent, ClaimScope, InboxRepository, Shard } from '../../webhooks/inbox.repository.ts';
+import { applyAssociationWrites } from '../associations/apply-associations.ts';
+import { associationFromEvent } from '../associations/association-changes.ts';
+import { currentProperties, type MirroredProperties } from '../schema/property-set.ts';
 import type { ApplyRepository } from './apply.repository.ts';
 import { applyContactChanges } from './apply-changes.ts';
 import type { ContactChange } from './contact-state.ts';
@@ -22,7 +25,7 @@ export interface WebhookApplierDeps {
    * The mirrored properties (HUBSPOT_CONTACT_PROPERTIES): a propertyChange for any other is marked done and
    * not applied, so webhooks and sweeps mirror the same set. Absent: every property is applied.
    */
-  properties?: readonly string[];
+  properties?: MirroredProperties;
 }
 
 const eventKey = (event: WebhookEvent) => `${event.subscriptionId}:${event.eventId}`;
@@ -50,8 +53,8 @@ export function createWebhookApplier({
   logger,
   properties,
 }: WebhookApplierDeps) {
-  const mirrored = properties ? new Set(properties) : undefined;
   async function applyClaimed(tx: Executor, claimed: readonly ClaimedEvent[]): Promise<void> {
+    const mirrored = properties ? new Set(currentProperties(properties)) : undefined;
     const batch = new Map<string, ContactChange[]>();
     const sources = new Map<ContactChange, string>();
     for (const { payload } of claimed) {
@@ -70,6 +73,8 @@ export function createWebhookApplier({
       quietWhenUnchanged: false,
       sourceIdOf: (change) => sources.get(change) ?? null,
     });
+    const associations = claimed.flatMap(({ payload }) => associationFromEvent(payload) ?? []);
+    await applyAssociationWrites(tx, apply, associations, 'webhook');
     await inbox.markDone(
       tx,
       claimed.map((row) => row.id),

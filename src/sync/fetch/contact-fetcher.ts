@@ -7,6 +7,7 @@ import { HubSpotError } from '../../hubspot/errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApplyRepository } from '../apply/apply.repository.ts';
 import { applyContactChanges } from '../apply/apply-changes.ts';
+import { currentProperties, type MirroredProperties } from '../schema/property-set.ts';
 import { changesFromLiveContacts } from '../sweep/sweep-changes.ts';
 import type { FetchRepository } from './fetch.repository.ts';
 
@@ -17,8 +18,8 @@ export interface ContactFetcherDeps {
   apply: ApplyRepository;
   errors: ErrorsRepository;
   logger: Logger;
-  /** Contact properties to read (the configured list; the merge marker is always added). */
-  properties: readonly string[];
+  /** Contact properties to read (the mirrored set, read at each batch; the merge marker is always added). */
+  properties: MirroredProperties;
   maxAttempts?: number;
 }
 
@@ -35,7 +36,6 @@ export function changesFromRead(result: BatchReadResult, requested: readonly str
  */
 export function createContactFetcher(deps: ContactFetcherDeps) {
   const { database, hubspot, fetches, apply, errors, logger } = deps;
-  const properties = [...new Set([...deps.properties, 'hs_merged_object_ids', 'lastmodifieddate'])];
   const maxAttempts = deps.maxAttempts ?? 8;
   let warnedNoConnection = false;
 
@@ -46,6 +46,9 @@ export function createContactFetcher(deps: ContactFetcherDeps) {
       if (leased.length === 0) return 0;
       const ids = leased.map((l) => l.hubspotId);
       let result: BatchReadResult;
+      const properties = [
+        ...new Set([...currentProperties(deps.properties), 'hs_merged_object_ids', 'lastmodifieddate']),
+      ];
       try {
         result = await hubspot.batchReadContacts(ids, properties, 'webhook');
         warnedNoConnection = false;

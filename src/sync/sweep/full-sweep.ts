@@ -3,7 +3,11 @@ import { AppError } from '../../http/app-error.ts';
 import type { HubSpotClient, HubSpotContact } from '../../hubspot/client.ts';
 import { BATCH_READ_LIMIT } from '../../hubspot/client.ts';
 import type { ContactChange } from '../apply/contact-state.ts';
+import { repairAssociations } from '../associations/apply-associations.ts';
+import { type AssociationRead, readCompanyAssociations } from '../associations/association-reader.ts';
+import { listContactsWithProperties } from '../schema/contact-listing.ts';
 import { prefetched } from './prefetch.ts';
+import { notInRecyclingBin, purgedAmong } from './purged-contacts.ts';
 import { changesFromArchivedContacts, changesFromLiveContacts, countOutcomes } from './sweep-changes.ts';
 import type { SweepContext } from './sweep-context.ts';
 
@@ -48,6 +52,8 @@ export const massArchiveRefused = (unseen: number, live: number) =>
 interface ListedPage {
   contacts: HubSpotContact[];
   batch: Map<string, ContactChange[]>;
+  /** The live contacts' company associations, read with the page. */
+  associations: AssociationRead | null;
   /** Where the sweep stands once this page is applied. */
   next: FullCheckpoint;
 }
@@ -57,15 +63,26 @@ async function* listedPages(hubspot: HubSpotClient, properties: readonly string[
   let checkpoint = start;
   while (checkpoint.phase === 'live' || checkpoint.phase === 'archived') {
     const archived = checkpoint.phase === 'archived';
-    const page = await hubspot.listContacts(checkpoint.after ?? undefined, properties, archived);
+    const page = await listContactsWithProperties(
+      hubspot,
+      checkpoint.after ?? undefined,
+      properties,
+      archived,
+    );
     // Archived and merged-away contacts are kept too (archived), so the mirror answers for every id HubSpot had.
     const batch = archived
       ? changesFromArchivedContacts(page.contacts, page.requestedAt)
       : changesFromLiveContacts(page.contacts, page.requestedAt, () => true);
+    const associations = archived
+      ? null
+      : await readCompanyAssociations(
+          hubspot,
+          page.contacts.map((contact) => contact.id),
+        );
     checkpoint = page.next
       ? { ...checkpoint, after: page.next }
       : { ...checkpoint, phase: archived ? 'missing' : 'archived', after: null };
-    yield { contacts: page.contacts, batch, next: checkpoint } satisfies ListedPage;
+    yield { contacts: page.contacts, batch, associations, next: checkpoint } satisfies ListedPage;
   }
 }
 
@@ -93,6 +110,13 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
     const ids = pages.flatMap((page) => page.contacts.map((contact) => contact.id));
     await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
+      const repaired = new Set<string>();
+      for (const page of pages) {
+        if (!page.associations) continue;
+        const pageIds = page.contacts.map((contact) => contact.id);
+        for (const id of await repairAssociations(tx, context.apply, pageIds, page.associations))
+          repaired.add(id);
+      }
       const held = new Set(outcomes.filter((o) => o.before.exists).map((o) => o.after.hubspotId));
       await sweeps.markSeen(
         tx,
@@ -102,7 +126,7 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
       await sessions.progress(
         tx,
         session.id,
-        countOutcomes(outcomes, ids.length, context.importing),
+        countOutcomes(outcomes, ids.length, context.importing, repaired),
         last.next,
       );
     });
@@ -127,16 +151,48 @@ export async function runFullSweep(context: SweepContext, resumed: FullCheckpoin
     const read = await hubspot.batchReadContacts(ids, properties, 'sweep');
     const wanted = new Set(ids);
     const batch = changesFromLiveContacts(read.contacts, read.requestedAt, (id) => wanted.has(id));
+    // Not in the recycling bin either: HubSpot purged it before we learnt of its deletion.
+    const purged = await notInRecyclingBin(
+      hubspot,
+      ids.filter((id) => !batch.has(id)),
+    );
     for (const id of ids) {
       if (!batch.has(id)) batch.set(id, [{ kind: 'lifecycle', at: read.requestedAt, event: 'deleted' }]);
     }
     const next: FullCheckpoint = { ...checkpoint, after: ids.at(-1) ?? checkpoint.after };
     await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
+      await context.purges.markPurged(tx, purged, SWEEP_USER);
       await sweeps.markSeen(tx, checkpoint.passId, ids);
       await sessions.progress(tx, session.id, countOutcomes(outcomes, 0, context.importing), next);
     });
     checkpoint = next;
   }
+  await markPurges(context, checkpoint);
   await sweeps.forgetPass(database.db, checkpoint.passId);
+}
+
+const SWEEP_USER = 'hubspot:sweep';
+
+/**
+ * Deleted contacts we hold that HubSpot's archived list no longer showed, and that no read finds: purged.
+ * Not checkpointed: marking is idempotent and marked rows are not checked again, so a resumed pass redoes
+ * only what is left.
+ */
+async function markPurges(context: SweepContext, checkpoint: FullCheckpoint): Promise<void> {
+  for (let after = ''; ; ) {
+    context.throwIfStopping();
+    const ids = await context.purges.unseenArchived(
+      context.database.db,
+      checkpoint.passId,
+      after,
+      BATCH_READ_LIMIT,
+      checkpoint.heldBefore,
+    );
+    const last = ids.at(-1);
+    if (last === undefined) return;
+    const purged = await purgedAmong(context.hubspot, ids);
+    await context.write((tx) => context.purges.markPurged(tx, purged, SWEEP_USER));
+    after = last;
+  }
 }

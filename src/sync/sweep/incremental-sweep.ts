@@ -1,4 +1,6 @@
 import { SEARCH_PAGE_LIMIT } from '../../hubspot/client.ts';
+import { repairAssociations } from '../associations/apply-associations.ts';
+import { readCompanyAssociations } from '../associations/association-reader.ts';
 import { changesFromLiveContacts, countOutcomes, readVersion } from './sweep-changes.ts';
 import type { SweepContext } from './sweep-context.ts';
 
@@ -62,12 +64,15 @@ export async function runIncrementalSweep(
       next = { ...checkpoint, phase: 'tie', ts: readVersion(last, page.requestedAt), id: '0' };
 
     const batch = changesFromLiveContacts(page.contacts, page.requestedAt, () => true);
+    const ids = page.contacts.map((contact) => contact.id);
+    const associations = await readCompanyAssociations(hubspot, ids);
     await context.write(async (tx) => {
       const outcomes = await context.applyBatch(tx, batch);
+      const repaired = await repairAssociations(tx, context.apply, ids, associations);
       await sessions.progress(
         tx,
         session.id,
-        countOutcomes(outcomes, page.contacts.length, context.importing),
+        countOutcomes(outcomes, page.contacts.length, context.importing, repaired),
         next ?? { ...checkpoint, phase: 'done' },
       );
       if (!next) await sweeps.writeCursor(tx, WATERMARK, { ts: checkpoint.until });

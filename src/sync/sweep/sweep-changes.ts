@@ -61,20 +61,27 @@ export function changesFromArchivedContacts(contacts: readonly HubSpotContact[],
 
 /**
  * Counts for the session. Drift is what a sweep had to fix: changes no webhook told us about, a missed
- * creation included. The first full sweep imports the portal: there, only contacts already held count.
+ * creation included, and contacts whose company associations it repaired (`repaired`). The first full sweep
+ * imports the portal: there, only contacts already held count.
  */
 export function countOutcomes(
   outcomes: readonly ApplyOutcome[],
   seen: number,
   importing: boolean,
+  repaired: ReadonlySet<string> = new Set(),
 ): SessionCounts {
   const counts = { seen, created: 0, updated: 0, archived: 0, unchanged: 0, drift: 0, errors: 0 };
-  for (const { before, transitions, changedProperties } of outcomes) {
+  for (const { before, after, transitions, changedProperties } of outcomes) {
     const [transition] = transitions;
     if (transition === 'created') counts.created++;
     else if (transition === 'deleted' || transition === 'merged' || transition === 'erased')
       counts.archived++;
-    else if (transition === 'restored' || madeChanges(changedProperties).length > 0) counts.updated++;
+    else if (
+      transition === 'restored' ||
+      madeChanges(changedProperties).length > 0 ||
+      repaired.has(after.hubspotId)
+    )
+      counts.updated++;
     else {
       counts.unchanged++;
       continue;

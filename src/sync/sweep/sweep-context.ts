@@ -4,6 +4,7 @@ import type { HubSpotClient } from '../../hubspot/client.ts';
 import type { ApplyRepository } from '../apply/apply.repository.ts';
 import type { ApplyOutcome, ContactChange } from '../apply/contact-state.ts';
 import type { SessionRow, SessionsRepository } from '../sessions/sessions.repository.ts';
+import type { PurgeRepository } from './purge.repository.ts';
 import type { SweepRepository } from './sweep.repository.ts';
 
 /** Everything one running sweep works with. */
@@ -12,6 +13,7 @@ export interface SweepContext {
   hubspot: HubSpotClient;
   apply: ApplyRepository;
   sweeps: SweepRepository;
+  purges: PurgeRepository;
   sessions: SessionsRepository;
   session: SessionRow;
   properties: readonly string[];

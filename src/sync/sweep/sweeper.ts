@@ -6,6 +6,7 @@ import type { HubSpotClient } from '../../hubspot/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApplyRepository } from '../apply/apply.repository.ts';
 import { applyContactChanges } from '../apply/apply-changes.ts';
+import { currentProperties, type MirroredProperties } from '../schema/property-set.ts';
 import type {
   SessionRow,
   SessionsRepository,
@@ -19,6 +20,7 @@ import {
   runIncrementalSweep,
   WATERMARK,
 } from './incremental-sweep.ts';
+import { createPurgeRepository, type PurgeRepository } from './purge.repository.ts';
 import type { SweepRepository } from './sweep.repository.ts';
 import type { SweepContext } from './sweep-context.ts';
 
@@ -34,7 +36,9 @@ export interface SweeperDeps {
   sessions: SessionsRepository;
   errors: ErrorsRepository;
   logger: Logger;
-  properties: readonly string[];
+  /** The mirrored set, read as each sweep starts. */
+  properties: MirroredProperties;
+  purges?: PurgeRepository;
   /** Share of the live contacts a full sweep may archive without `allowMassArchive`. */
   maxArchiveShare?: number;
   /** Whether the HubSpot connection can be used now; sweeps wait (refused as not connected) while not. */
@@ -64,7 +68,7 @@ class Stopping extends Error {
  */
 export function createSweeper(deps: SweeperDeps) {
   const { database, hubspot, sessions, sweeps, logger } = deps;
-  const properties = [...new Set([...deps.properties, 'hs_merged_object_ids', 'lastmodifieddate'])];
+  const purges = deps.purges ?? createPurgeRepository();
   let stopping = false;
   const inFlight = new Set<Promise<unknown>>();
 
@@ -102,9 +106,12 @@ export function createSweeper(deps: SweeperDeps) {
       hubspot: client,
       apply: deps.apply,
       sweeps,
+      purges,
       sessions,
       session,
-      properties,
+      properties: [
+        ...new Set([...currentProperties(deps.properties), 'hs_merged_object_ids', 'lastmodifieddate']),
+      ],
       maxArchiveShare: deps.maxArchiveShare ?? 0.1,
       importing: !(await sessions.latest(database.db, { mode: 'full', status: 'completed' })),
       allowMassArchive: request.allowMassArchive ?? false,
@@ -188,6 +195,7 @@ export function createSweeper(deps: SweeperDeps) {
       const done = new Promise<SessionRow>((resolve) => {
         finished = resolve;
       });
+      let outcome: SessionRow | undefined;
       const attempt = database
         .tryWithAdvisoryLock(SWEEP_LOCK_KEY, async () => {
           const interrupted = await sessions.failInterrupted(database.db);
@@ -199,10 +207,12 @@ export function createSweeper(deps: SweeperDeps) {
             checkpoint,
           });
           announce({ started: session, done });
-          finished(await run(session, request, hubspot));
+          outcome = await run(session, request, hubspot);
         })
         .then(async (result) => {
           if (!result.acquired) announce({ running: await sessions.active(database.db) });
+          // Only once the lock is released: a sweep started as soon as this one is done must not find it running.
+          else if (outcome) finished(outcome);
         })
         .catch((error) => {
           logger.error({ err: error }, 'could not start a sweep');
