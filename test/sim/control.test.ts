@@ -105,7 +105,9 @@ describe('the control API', () => {
   test('drain gives up after timeoutMs with the events still pending, and the target can be switched', async () => {
     const dead = 'http://127.0.0.1:9/unreachable';
     await post('/__sim/webhooks/target', { url: dead });
-    await api(simulator, 'PATCH', `/crm/v3/objects/contacts/${simulator.portal.plan.idBase}`, { properties: { jobtitle: 'Queued' } });
+    await api(simulator, 'PATCH', `/crm/v3/objects/contacts/${simulator.portal.plan.idBase}`, {
+      properties: { jobtitle: 'Queued' },
+    });
     const waiting = (await (await post('/__sim/webhooks/drain', { timeoutMs: 50 })).json()) as Record<
       string,
       number
