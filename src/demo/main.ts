@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { REALISTIC_GATEWAY } from '../sim/realistic.ts';
 import { createSimulator } from '../sim/simulator.ts';
 import { checkMirror } from './mirror-check.ts';
 
@@ -88,6 +89,10 @@ const simulator = await createSimulator({
   clientSecret: secret,
   webhookUrl: `http://127.0.0.1:${port}/webhooks/hubspot`,
   logErrors: false,
+  // HubSpot as in production (search lag, shuffled deliveries, engagement without webhooks are the simulator's
+  // defaults), with gateway failures in short bursts; retries come within seconds rather than HubSpot's minutes.
+  gateway: REALISTIC_GATEWAY,
+  retryTimeScale: 0.01,
 });
 // HubSpot's API answers in a few hundred milliseconds, not instantly: the import takes long enough to watch.
 await fetch(`${simulator.url}/__sim/faults`, {
@@ -116,6 +121,8 @@ const service: ChildProcess = spawn(
       HUBSPOT_API_BASE: simulator.url,
       HUBSPOT_ACCESS_TOKEN: 'pat-na1-demo',
       HUBSPOT_CLIENT_SECRET: secret,
+      // The app's client credentials also read the Webhooks Journal, which fills gaps after downtime.
+      HUBSPOT_CLIENT_ID: simulator.options.clientId,
       HUBSPOT_PORTAL_ID: String(simulator.options.portalId),
       ADMIN_TOKEN: adminToken,
       READ_TOKEN: readToken,

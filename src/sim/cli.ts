@@ -4,7 +4,8 @@ import { createSimulator } from './simulator.ts';
 
 const HELP = `Usage: npm run sim -- [options]
 
-A HubSpot simulator in the foreground: CRM contacts v3, properties, OAuth, signed webhooks, rate limits.
+A HubSpot simulator in the foreground: CRM contacts v3, associations v4, properties, OAuth, signed webhooks,
+the Webhooks Journal, rate limits and gateway faults.
 
 Options:
   --port N                  port to listen on (default 4010; 0 picks a free one)
@@ -27,7 +28,7 @@ Options:
   --retry-time-scale X      scales webhook redelivery: HubSpot makes up to 10 attempts over about 24 hours
                             (1, the default); 0.001 fits the whole schedule in about 86 seconds
   --retry-base-ms MS        the same schedule, scaled so that its first retry comes after MS
-  --search-lag-ms MS        how long a change stays invisible to search
+  --search-lag-ms MS        how long a change stays invisible to search (default 2000; 0 for none)
   --daily-limit N|off       the daily API call cap
   -h, --help                print this help and exit
 `;
