@@ -1,7 +1,7 @@
 import type { ContactRecord } from './contact.ts';
 import type { PropertyVersion } from './history.ts';
 import { isoFromMs } from './iso.ts';
-import { DEFAULT_PROPERTIES, findProperty } from './properties.ts';
+import { DEFAULT_PROPERTIES, type PropertyLookup } from './properties.ts';
 
 export interface PublicContact {
   id: string;
@@ -47,6 +47,7 @@ export function parsePropertyList(raw: unknown): string[] | null {
 export function toPublicContact(
   contact: ContactRecord,
   requested: readonly string[] | null,
+  catalog: PropertyLookup,
   history: HistoryRequest | null = null,
 ): PublicContact {
   const names = new Set(requested ?? DEFAULT_PROPERTIES);
@@ -54,7 +55,7 @@ export function toPublicContact(
   const properties: Record<string, string | null> = {};
   for (const name of [...names].sort()) {
     // Unknown property names are silently left out, as HubSpot does.
-    if (!findProperty(name)) continue;
+    if (!catalog.find(name)) continue;
     properties[name] = contact.properties[name] ?? null;
   }
   const shaped: PublicContact = {
@@ -67,7 +68,7 @@ export function toPublicContact(
   if (history && history.names.length > 0) {
     const withHistory: NonNullable<PublicContact['propertiesWithHistory']> = {};
     for (const name of history.names) {
-      if (!findProperty(name)) continue;
+      if (!catalog.find(name)) continue;
       withHistory[name] = history.historyOf(contact, name).map(({ timestamp, ...version }) => ({
         ...version,
         timestamp: isoFromMs(timestamp),

@@ -5,6 +5,7 @@ import type { ContactRecord } from './contact.ts';
 import { type HistoryRequest, parsePropertyList, toPublicContact } from './contact-shape.ts';
 import { contactNotFound, HubSpotError, validationError } from './errors.ts';
 import type { Portal } from './portal.ts';
+import type { PropertyLookup } from './properties.ts';
 import type { SearchRequest } from './search.ts';
 import { createSearch } from './search.ts';
 import { validateProperties } from './validation.ts';
@@ -19,6 +20,8 @@ export const HISTORY_MAX_RECORDS = 50;
 
 export interface ContactsRoutesDeps {
   portal: Portal;
+  /** The portal's property definitions, which writes, reads and searches are checked against. */
+  catalog: PropertyLookup;
   appId: number;
   /** Authenticates, rate-limits and applies API faults; the routes call it first. */
   guard: (request: FastifyRequest, access: Access, kind?: 'search') => Promise<AuthenticatedCaller>;
@@ -98,7 +101,7 @@ interface UpsertPlan {
 }
 
 /** One batch-upsert input, checked before anything is written (HubSpot refuses a bad batch whole). */
-function planUpsert(raw: unknown, index: number): UpsertPlan {
+function planUpsert(raw: unknown, index: number, catalog: PropertyLookup): UpsertPlan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw validationError(`inputs[${index}] must be an object with id, idProperty and properties`);
   }
@@ -117,17 +120,18 @@ function planUpsert(raw: unknown, index: number): UpsertPlan {
       `inputs[${index}].idProperty ${idProperty} is not a unique contact property: use ${UPSERT_ID_PROPERTIES.join(' or ')}`,
     );
   }
-  const values = validateProperties(item.properties);
+  const values = validateProperties(item.properties, catalog);
   // A contact created by email gets that email, as HubSpot sets the idProperty's value on the new record.
-  const createValues = idProperty === 'email' ? validateProperties({ email: item.id, ...values }) : values;
+  const createValues =
+    idProperty === 'email' ? validateProperties({ email: item.id, ...values }, catalog) : values;
   const traceId = typeof item.objectWriteTraceId === 'string' ? item.objectWriteTraceId : undefined;
   return { id: item.id, idProperty, values, createValues, traceId };
 }
 
 /** CRM v3 contacts at HubSpot's paths (https://developers.hubspot.com/docs/api/crm/contacts). */
 export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): void {
-  const { portal } = deps;
-  const search = createSearch(portal);
+  const { portal, catalog } = deps;
+  const search = createSearch({ portal, catalog });
   const base = '/crm/v3/objects/contacts';
 
   const historyOf = (names: readonly string[] | null): HistoryRequest | null =>
@@ -188,7 +192,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
         nextId = contact.id;
         break;
       }
-      results.push(toPublicContact(contact, properties, withHistory));
+      results.push(toPublicContact(contact, properties, catalog, withHistory));
     }
     if (nextId === null) return { results };
     const after = encodeCursor(nextId);
@@ -215,6 +219,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     return toPublicContact(
       contact,
       parsePropertyList(query.properties),
+      catalog,
       historyOf(parsePropertyList(query.propertiesWithHistory)),
     );
   });
@@ -222,23 +227,23 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
   app.post(base, async (request, reply) => {
     const caller = await deps.guard(request, 'write');
     const input = body<{ properties: unknown }>(request);
-    const contact = portal.create(validateProperties(input.properties ?? {}), sourceOf(caller));
+    const contact = portal.create(validateProperties(input.properties ?? {}, catalog), sourceOf(caller));
     reply.code(201);
-    return toPublicContact(contact, Object.keys(contact.properties));
+    return toPublicContact(contact, Object.keys(contact.properties), catalog);
   });
 
   app.patch<{ Params: { contactId: string } }>(`${base}/:contactId`, async (request) => {
     const caller = await deps.guard(request, 'write');
     const query = request.query as Record<string, unknown>;
     const input = body<{ properties: unknown }>(request);
-    const values = validateProperties(input.properties);
+    const values = validateProperties(input.properties, catalog);
     const target = readOne(
       request.params.contactId,
       false,
       typeof query.idProperty === 'string' ? query.idProperty : undefined,
     );
     const contact = portal.update(target.id, values, sourceOf(caller));
-    return toPublicContact(contact, Object.keys(contact.properties));
+    return toPublicContact(contact, Object.keys(contact.properties), catalog);
   });
 
   app.delete<{ Params: { contactId: string } }>(`${base}/:contactId`, async (request, reply) => {
@@ -281,7 +286,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
         const contact = readOne(rawId, isTrue(query.archived), input.idProperty);
         if (seen.has(contact.id)) continue;
         seen.add(contact.id);
-        results.push(toPublicContact(contact, properties, withHistory));
+        results.push(toPublicContact(contact, properties, catalog, withHistory));
       } catch (error) {
         if (!(error instanceof HubSpotError) || error.statusCode !== 404) throw error;
         missing.push(rawId);
@@ -300,12 +305,12 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
       throw validationError(`Batch input size ${inputs.length} exceeds the maximum of ${BATCH_MAX_INPUTS}`);
     }
     // HubSpot validates the whole batch before writing any of it.
-    const values = inputs.map((item) => validateProperties(item?.properties ?? {}));
+    const values = inputs.map((item) => validateProperties(item?.properties ?? {}, catalog));
     const created = values.map((properties) => portal.create(properties, sourceOf(caller)));
     reply.code(201);
     return batchEnvelope(
       startedAt,
-      created.map((contact) => toPublicContact(contact, Object.keys(contact.properties))),
+      created.map((contact) => toPublicContact(contact, Object.keys(contact.properties), catalog)),
       [],
     );
   });
@@ -319,12 +324,12 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     }
     const planned = inputs.map((item) => ({
       target: readOne(String(item?.id ?? ''), false),
-      values: validateProperties(item?.properties),
+      values: validateProperties(item?.properties, catalog),
     }));
     const updated = planned.map(({ target, values }) => portal.update(target.id, values, sourceOf(caller)));
     return batchEnvelope(
       startedAt,
-      updated.map((contact) => toPublicContact(contact, Object.keys(contact.properties))),
+      updated.map((contact) => toPublicContact(contact, Object.keys(contact.properties), catalog)),
       [],
     );
   });
@@ -341,7 +346,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     if (inputs.length > BATCH_MAX_INPUTS) {
       throw validationError(`Batch input size ${inputs.length} exceeds the maximum of ${BATCH_MAX_INPUTS}`);
     }
-    const planned = inputs.map((raw: unknown, index) => planUpsert(raw, index));
+    const planned = inputs.map((raw: unknown, index) => planUpsert(raw, index, catalog));
     const keys = planned.map((plan) => `${plan.idProperty}:${plan.id.toLowerCase()}`);
     const duplicates = keys.filter((key, index) => keys.indexOf(key) !== index);
     if (duplicates.length > 0) {
@@ -359,7 +364,10 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
         missing.push(plan.id);
         continue;
       }
-      const shaped = { ...toPublicContact(contact, Object.keys(contact.properties)), new: !existing };
+      const shaped = {
+        ...toPublicContact(contact, Object.keys(contact.properties), catalog),
+        new: !existing,
+      };
       results.push(plan.traceId === undefined ? shaped : { ...shaped, objectWriteTraceId: plan.traceId });
     }
     const errors = missing.length === 0 ? [] : [notFoundError(missing)];
@@ -386,7 +394,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     const results = [];
     for (const id of page.ids) {
       const contact = portal.searchRecord(id);
-      if (contact) results.push(toPublicContact(contact, page.properties));
+      if (contact) results.push(toPublicContact(contact, page.properties, catalog));
     }
     const answer: Record<string, unknown> = { total: page.total, results };
     if (page.nextAfter !== null) {
@@ -404,7 +412,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     const primary = parseId(String(input.primaryObjectId));
     const toMerge = parseId(String(input.objectIdToMerge));
     const survivor = portal.merge(primary, toMerge, sourceOf(caller));
-    return toPublicContact(survivor, Object.keys(survivor.properties));
+    return toPublicContact(survivor, Object.keys(survivor.properties), catalog);
   });
 
   app.post(`${base}/gdpr-delete`, async (request, reply) => {

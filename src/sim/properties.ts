@@ -1,5 +1,3 @@
-import { propertiesInScope } from './property-scope.ts';
-
 /**
  * The contact property definitions the simulated portal knows, in the shape of
  * `GET /crm/v3/properties/contacts` (https://developers.hubspot.com/docs/api/crm/properties).
@@ -26,6 +24,11 @@ export interface PropertyDefinition {
   readOnly: boolean;
   /** Whether a webhook `contact.propertyChange` subscription exists for it. */
   subscribed: boolean;
+}
+
+/** A portal's live definitions by name, as code that reads and writes contact properties consults them. */
+export interface PropertyLookup {
+  find(name: string): PropertyDefinition | undefined;
 }
 
 export const LIFECYCLE_STAGES = [
@@ -225,14 +228,6 @@ export const PROPERTY_DEFINITIONS: readonly PropertyDefinition[] = specs.map((sp
   readOnly: spec.readOnly ?? false,
   subscribed: !spec.readOnly,
 }));
-
-const byName = new Map(PROPERTY_DEFINITIONS.map((definition) => [definition.name, definition]));
-
-/** A live property of the portal being served (see property-scope.ts); outside any, HubSpot's own set. */
-export function findProperty(name: string): PropertyDefinition | undefined {
-  const portal = propertiesInScope();
-  return portal ? portal.find(name) : byName.get(name);
-}
 
 /** What HubSpot returns when a read names no properties. */
 export const DEFAULT_PROPERTIES = [

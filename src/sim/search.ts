@@ -1,7 +1,7 @@
 import { additionalEmailsOf, type ContactRecord } from './contact.ts';
 import { validationError } from './errors.ts';
 import type { Portal } from './portal.ts';
-import { findProperty, type PropertyDefinition } from './properties.ts';
+import type { PropertyDefinition, PropertyLookup } from './properties.ts';
 
 /**
  * CRM search (https://developers.hubspot.com/docs/api/crm/search): filter groups are ORed, filters within a
@@ -80,12 +80,12 @@ function tokenMatcher(pattern: string): (token: string) => boolean {
   return (token) => regex.test(token);
 }
 
-function compileFilter(filter: SearchFilter): Predicate {
+function compileFilter(filter: SearchFilter, catalog: PropertyLookup): Predicate {
   if (!filter || typeof filter.propertyName !== 'string' || typeof filter.operator !== 'string') {
     throw validationError('Each filter needs a propertyName and an operator');
   }
   const name = filter.propertyName;
-  const definition = findProperty(name);
+  const definition = catalog.find(name);
   if (!definition) {
     throw validationError(`There was a problem with the request: unknown property ${name}`, {
       context: { propertyName: [name] },
@@ -173,7 +173,7 @@ function compileFilter(filter: SearchFilter): Predicate {
   }
 }
 
-function compileFilterGroups(groups: SearchRequest['filterGroups']): Predicate {
+function compileFilterGroups(groups: SearchRequest['filterGroups'], catalog: PropertyLookup): Predicate {
   if (groups === undefined || groups.length === 0) return () => true;
   if (!Array.isArray(groups)) throw validationError('filterGroups must be an array');
   if (groups.length > MAX_GROUPS) {
@@ -188,7 +188,7 @@ function compileFilterGroups(groups: SearchRequest['filterGroups']): Predicate {
       );
     }
     total += filters.length;
-    const predicates = filters.map(compileFilter);
+    const predicates = filters.map((filter) => compileFilter(filter, catalog));
     return (contact: ContactRecord) => predicates.every((predicate) => predicate(contact));
   });
   if (total > MAX_FILTERS) {
@@ -217,7 +217,7 @@ interface Sort {
   direction: 1 | -1;
 }
 
-function compileSort(sorts: SearchRequest['sorts']): Sort | null {
+function compileSort(sorts: SearchRequest['sorts'], catalog: PropertyLookup): Sort | null {
   if (sorts === undefined || sorts.length === 0) return null;
   if (!Array.isArray(sorts)) throw validationError('sorts must be an array');
   if (sorts.length > 1) throw validationError('Only one sort is supported.');
@@ -231,7 +231,7 @@ function compileSort(sorts: SearchRequest['sorts']): Sort | null {
     name = sort?.propertyName;
     descending = sort?.direction === 'DESCENDING';
   }
-  const definition = name ? findProperty(name) : undefined;
+  const definition = name ? catalog.find(name) : undefined;
   if (!name || !definition) throw validationError(`Cannot sort by unknown property ${name ?? ''}`);
   return {
     key: (contact) => {
@@ -280,7 +280,10 @@ const RANGE_OPERATORS = new Set(['EQ', 'GT', 'GTE', 'LT', 'LTE', 'BETWEEN']);
  * The lastmodifieddate span every filter group is confined to, if each group has such a bound: then search
  * reads only the contacts in that span (incremental syncs ask exactly this) instead of the whole portal.
  */
-function modifiedDateSpan(groups: SearchRequest['filterGroups']): { low: number; high: number } | null {
+function modifiedDateSpan(
+  groups: SearchRequest['filterGroups'],
+  catalog: PropertyLookup,
+): { low: number; high: number } | null {
   if (!Array.isArray(groups) || groups.length === 0) return null;
   let low = Number.POSITIVE_INFINITY;
   let high = Number.NEGATIVE_INFINITY;
@@ -290,7 +293,7 @@ function modifiedDateSpan(groups: SearchRequest['filterGroups']): { low: number;
     let bounded = false;
     for (const filter of group?.filters ?? []) {
       if (filter.propertyName !== 'lastmodifieddate' || !RANGE_OPERATORS.has(filter.operator)) continue;
-      const definition = findProperty('lastmodifieddate') as PropertyDefinition;
+      const definition = catalog.find('lastmodifieddate') as PropertyDefinition;
       const value = comparable(definition, String(filter.value)) as number | undefined;
       const highValue = comparable(definition, String(filter.highValue)) as number | undefined;
       if (value === undefined) continue;
@@ -310,21 +313,21 @@ function modifiedDateSpan(groups: SearchRequest['filterGroups']): { low: number;
 }
 
 /** Runs searches over a portal; caches each query's sorted matches until the portal next changes. */
-export function createSearch(portal: Portal) {
+export function createSearch({ portal, catalog }: { portal: Portal; catalog: PropertyLookup }) {
   const cache = new Map<string, { version: number; ids: number[] }>();
   const CACHE_SIZE = 16;
 
   function matchingIds(request: SearchRequest): number[] {
-    const predicate = compileFilterGroups(request.filterGroups);
+    const predicate = compileFilterGroups(request.filterGroups, catalog);
     const query = compileQuery(request.query);
-    const sorter = compileSort(request.sorts);
+    const sorter = compileSort(request.sorts, catalog);
     const key = JSON.stringify([request.filterGroups ?? [], request.sorts ?? [], request.query ?? '']);
     const cached = cache.get(key);
     // With indexing lag the visible set moves with time, so only an unlagged portal can use the cache.
     if (cached && cached.version === portal.version && portal.searchLagMs <= 0) return cached.ids;
     // Only ids and sort keys are kept: a query may match every one of a million contacts.
     const matches: Match[] = [];
-    const span = modifiedDateSpan(request.filterGroups);
+    const span = modifiedDateSpan(request.filterGroups, catalog);
     const candidates = span
       ? portal.searchCandidatesModifiedBetween(span.low, span.high)
       : portal.scanForSearch();

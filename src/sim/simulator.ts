@@ -20,7 +20,6 @@ import { createOAuthStore, OAuthError } from './oauth.ts';
 import { createPortal } from './portal.ts';
 import { propertiesControlRoutes, propertiesRoutes } from './properties.routes.ts';
 import { createPropertyCatalog } from './property-catalog.ts';
-import { withProperties } from './property-scope.ts';
 import { purgeRoutes } from './purge.routes.ts';
 import { createPurger } from './purge.ts';
 import { createRandom, hashSeed, mix } from './random.ts';
@@ -219,8 +218,6 @@ export async function createSimulator(input: SimulatorOptions = {}) {
   };
 
   const app = buildApp();
-  // Every handler sees this portal's property definitions (see property-scope.ts).
-  app.addHook('preHandler', (_request, _reply, done) => withProperties(properties, done));
   gatewayFaults(app, { settings: () => faults.gateway, random: randomFor(8) });
   app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
     const headers = rateHeaders.get(request);
@@ -246,7 +243,7 @@ export async function createSimulator(input: SimulatorOptions = {}) {
     reply.code(404).send(error.toBody());
   });
 
-  contactsRoutes(app, { portal, appId: options.appId, guard });
+  contactsRoutes(app, { portal, catalog: properties, appId: options.appId, guard });
   associationsRoutes(app, { associations, appId: options.appId, guard });
   propertiesRoutes(app, { catalog: properties, guard });
   propertiesControlRoutes(app, { catalog: properties });
@@ -285,8 +282,7 @@ export async function createSimulator(input: SimulatorOptions = {}) {
     journal,
     drainWebhooks: (timeoutMs?: number) => deliverer.drain(timeoutMs),
     setWebhookUrl: (next: string | null) => deliverer.setUrl(next),
-    runActivity: (changes: number, perSecond?: number) =>
-      withProperties(properties, () => activity.run({ changes, perSecond })),
+    runActivity: (changes: number, perSecond?: number) => activity.run({ changes, perSecond }),
     properties,
     purger,
     async stop(): Promise<void> {

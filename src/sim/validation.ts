@@ -1,5 +1,5 @@
 import { validationError } from './errors.ts';
-import { findProperty } from './properties.ts';
+import type { PropertyDefinition, PropertyLookup } from './properties.ts';
 
 interface PropertyProblem {
   isValid: false;
@@ -11,8 +11,11 @@ interface PropertyProblem {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function problemWith(name: string, value: string): { error: string; message: string } | null {
-  const definition = findProperty(name);
+function problemWith(
+  name: string,
+  value: string,
+  definition: PropertyDefinition | undefined,
+): { error: string; message: string } | null {
   if (!definition) return { error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` };
   if (definition.readOnly) {
     return {
@@ -48,8 +51,7 @@ function problemWith(name: string, value: string): { error: string; message: str
 }
 
 /** Stored form of a value: dates become ISO-8601, as HubSpot answers them. */
-function normalise(name: string, value: string): string {
-  const definition = findProperty(name);
+function normalise(value: string, definition: PropertyDefinition | undefined): string {
   if (value !== '' && (definition?.type === 'datetime' || definition?.type === 'date')) {
     const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
     return new Date(ms).toISOString();
@@ -61,7 +63,7 @@ function normalise(name: string, value: string): string {
  * Checks a create/update `properties` object the way HubSpot does: unknown, read-only and malformed values are
  * refused together in one 400 (https://developers.hubspot.com/docs/api/crm/understanding-the-crm).
  */
-export function validateProperties(input: unknown): Record<string, string> {
+export function validateProperties(input: unknown, catalog: PropertyLookup): Record<string, string> {
   if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw validationError('Invalid input JSON: "properties" must be an object of property names to values');
   }
@@ -70,11 +72,12 @@ export function validateProperties(input: unknown): Record<string, string> {
   for (const [name, raw] of Object.entries(input)) {
     // HubSpot takes JSON numbers and booleans and stores their string form; null clears.
     const value = raw === null ? '' : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);
-    const problem = problemWith(name, value);
+    const definition = catalog.find(name);
+    const problem = problemWith(name, value, definition);
     if (problem) {
       problems.push({ isValid: false, ...problem, name, localizedErrorMessage: problem.message });
     } else {
-      values[name] = normalise(name, value);
+      values[name] = normalise(value, definition);
     }
   }
   if (problems.length > 0) {
