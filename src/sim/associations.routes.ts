@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AssociatedCompany, Associations, AssociationTypeDefinition } from './associations.ts';
-import type { Access, AuthenticatedCaller } from './auth.ts';
-import type { ChangeSource } from './changes.ts';
+import { type Access, type AuthenticatedCaller, integrationSource } from './auth.ts';
 import { validationError } from './errors.ts';
 
 export interface AssociationsRoutesDeps {
@@ -84,10 +83,6 @@ function batchEnvelope(startedAt: string, results: unknown[], errors: Record<str
  */
 export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoutesDeps): void {
   const { associations } = deps;
-  const sourceOf = (caller: AuthenticatedCaller): ChangeSource => ({
-    changeSource: 'INTEGRATION',
-    sourceId: caller.oauth ? String(deps.appId) : 'private-app',
-  });
 
   /** The association types a labelled create asks for, all checked before any is made. */
   function requestedTypes(body: unknown): number[] {
@@ -148,7 +143,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       const { objectType, objectId, toObjectType, toObjectId } = request.params;
       assertContactToCompany(objectType, toObjectType);
       const startedAt = new Date().toISOString();
-      const made = associations.associateDefault(objectId, toObjectId, sourceOf(caller));
+      const made = associations.associateDefault(objectId, toObjectId, integrationSource(caller));
       return batchEnvelope(startedAt, defaultResults(made.contactId, made.companyId, made.typeIds));
     },
   );
@@ -160,7 +155,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       const { objectType, objectId, toObjectType, toObjectId } = request.params;
       assertContactToCompany(objectType, toObjectType);
       const typeIds = requestedTypes(request.body);
-      const made = associations.associate(objectId, toObjectId, typeIds, sourceOf(caller));
+      const made = associations.associate(objectId, toObjectId, typeIds, integrationSource(caller));
       reply.code(201);
       return labelsBetween(made.contactId, made.companyId, made.types);
     },
@@ -172,7 +167,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       const caller = await deps.guard(request, 'write');
       const { objectType, objectId, toObjectType, toObjectId } = request.params;
       assertContactToCompany(objectType, toObjectType);
-      associations.dissociate(objectId, toObjectId, sourceOf(caller));
+      associations.dissociate(objectId, toObjectId, integrationSource(caller));
       reply.code(204).send();
     },
   );
@@ -229,7 +224,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       associations.company(to);
     }
     const results = pairs.flatMap(({ from, to }) => {
-      const made = associations.associateDefault(from, to, sourceOf(caller));
+      const made = associations.associateDefault(from, to, integrationSource(caller));
       return defaultResults(made.contactId, made.companyId, made.typeIds);
     });
     return batchEnvelope(startedAt, results);
@@ -250,7 +245,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       return { from, to, typeIds: requestedTypes(input.types) };
     });
     const results = planned.map(({ from, to, typeIds }) => {
-      const made = associations.associate(from, to, typeIds, sourceOf(caller));
+      const made = associations.associate(from, to, typeIds, integrationSource(caller));
       return labelsBetween(made.contactId, made.companyId, made.types);
     });
     reply.code(201);
@@ -273,7 +268,7 @@ export function associationsRoutes(app: FastifyInstance, deps: AssociationsRoute
       for (const id of to) associations.company(id);
     }
     for (const { from, to } of planned) {
-      for (const id of to) associations.dissociate(from, id, sourceOf(caller));
+      for (const id of to) associations.dissociate(from, id, integrationSource(caller));
     }
     reply.code(204).send();
   });

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Access, AuthenticatedCaller } from './auth.ts';
-import type { ChangeSource } from './changes.ts';
+import { type Access, type AuthenticatedCaller, integrationSource } from './auth.ts';
 import type { ContactRecord } from './contact.ts';
 import { type HistoryRequest, parsePropertyList, toPublicContact } from './contact-shape.ts';
 import { contactNotFound, HubSpotError, validationError } from './errors.ts';
@@ -137,12 +136,6 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
   const historyOf = (names: readonly string[] | null): HistoryRequest | null =>
     names && names.length > 0 ? { names, historyOf: portal.historyOf } : null;
 
-  // API writes show up in webhooks as made by an integration: the OAuth app, or a private app.
-  const sourceOf = (caller: AuthenticatedCaller): ChangeSource => ({
-    changeSource: 'INTEGRATION',
-    sourceId: caller.oauth ? String(deps.appId) : 'private-app',
-  });
-
   /** A contact by id; a merged-away id answers with its survivor, whose id differs. */
   function readOne(rawId: string, archived: boolean, idProperty?: string): ContactRecord {
     if (idProperty && idProperty !== 'hs_object_id') {
@@ -227,7 +220,10 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
   app.post(base, async (request, reply) => {
     const caller = await deps.guard(request, 'write');
     const input = body<{ properties: unknown }>(request);
-    const contact = portal.create(validateProperties(input.properties ?? {}, catalog), sourceOf(caller));
+    const contact = portal.create(
+      validateProperties(input.properties ?? {}, catalog),
+      integrationSource(caller),
+    );
     reply.code(201);
     return toPublicContact(contact, Object.keys(contact.properties), catalog);
   });
@@ -242,14 +238,14 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
       false,
       typeof query.idProperty === 'string' ? query.idProperty : undefined,
     );
-    const contact = portal.update(target.id, values, sourceOf(caller));
+    const contact = portal.update(target.id, values, integrationSource(caller));
     return toPublicContact(contact, Object.keys(contact.properties), catalog);
   });
 
   app.delete<{ Params: { contactId: string } }>(`${base}/:contactId`, async (request, reply) => {
     const caller = await deps.guard(request, 'write');
     const id = Number(request.params.contactId);
-    if (Number.isSafeInteger(id)) portal.archive(id, sourceOf(caller));
+    if (Number.isSafeInteger(id)) portal.archive(id, integrationSource(caller));
     reply.code(204).send();
   });
 
@@ -306,7 +302,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     }
     // HubSpot validates the whole batch before writing any of it.
     const values = inputs.map((item) => validateProperties(item?.properties ?? {}, catalog));
-    const created = values.map((properties) => portal.create(properties, sourceOf(caller)));
+    const created = values.map((properties) => portal.create(properties, integrationSource(caller)));
     reply.code(201);
     return batchEnvelope(
       startedAt,
@@ -326,7 +322,9 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
       target: readOne(String(item?.id ?? ''), false),
       values: validateProperties(item?.properties, catalog),
     }));
-    const updated = planned.map(({ target, values }) => portal.update(target.id, values, sourceOf(caller)));
+    const updated = planned.map(({ target, values }) =>
+      portal.update(target.id, values, integrationSource(caller)),
+    );
     return batchEnvelope(
       startedAt,
       updated.map((contact) => toPublicContact(contact, Object.keys(contact.properties), catalog)),
@@ -352,7 +350,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     if (duplicates.length > 0) {
       throw validationError(`Duplicate IDs found in batch input: ${[...new Set(duplicates)].join(', ')}`);
     }
-    const source = sourceOf(caller);
+    const source = integrationSource(caller);
     const results = [];
     const missing: string[] = [];
     for (const plan of planned) {
@@ -383,7 +381,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     }
     for (const item of inputs) {
       const id = Number(item?.id);
-      if (Number.isSafeInteger(id)) portal.archive(id, sourceOf(caller));
+      if (Number.isSafeInteger(id)) portal.archive(id, integrationSource(caller));
     }
     reply.code(204).send();
   });
@@ -411,7 +409,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     }
     const primary = parseId(String(input.primaryObjectId));
     const toMerge = parseId(String(input.objectIdToMerge));
-    const survivor = portal.merge(primary, toMerge, sourceOf(caller));
+    const survivor = portal.merge(primary, toMerge, integrationSource(caller));
     return toPublicContact(survivor, Object.keys(survivor.properties), catalog);
   });
 
@@ -419,7 +417,7 @@ export function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesDeps): 
     const caller = await deps.guard(request, 'write');
     const input = body<{ objectId: unknown; idProperty: string }>(request);
     const target = readOne(String(input.objectId ?? ''), false, input.idProperty);
-    portal.privacyDelete(target.id, sourceOf(caller));
+    portal.privacyDelete(target.id, integrationSource(caller));
     reply.code(204).send();
   });
 }

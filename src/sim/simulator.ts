@@ -163,7 +163,7 @@ export async function createSimulator(input: SimulatorOptions = {}) {
     userId: 1_000_001,
     tokenTtlSeconds: options.tokenTtl,
   });
-  const authenticate = createAuthenticator({ oauth, clock });
+  const authenticate = createAuthenticator({ oauth, clock, appId: options.appId });
   const deliverer = createDeliverer({
     url: options.webhookUrl,
     signedUrl: options.signedUrl,

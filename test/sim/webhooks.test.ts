@@ -97,6 +97,11 @@ describe('webhook deliveries', () => {
     expect(creation[0]?.propertyName).toBeUndefined();
     for (const field of ['eventId', 'subscriptionId', 'occurredAt', 'sourceId'])
       expect(creation[0]).toHaveProperty(field);
+    // A private app is an app of its own: its changes name its app id, the same one every time.
+    expect(creation[0]?.sourceId).toMatch(/^\d{7}$/);
+    expect(new Set(events.filter((e) => e.changeSource === 'INTEGRATION').map((e) => e.sourceId)).size).toBe(
+      1,
+    );
 
     const changes = of('contact.propertyChange').filter((event) => event.objectId === Number(created.id));
     expect(changes.map((event) => [event.propertyName, event.propertyValue]).sort()).toEqual(
