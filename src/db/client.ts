@@ -111,6 +111,9 @@ function createPostgresDatabase(url: string, options: DatabaseOptions): Database
       ? {}
       : { connect_timeout: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS }),
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
+    // The driver's own reconnect delay grows to 20 s; after a database restart the service should be back
+    // within a couple of seconds of it, not tens (seconds; `retries` counts the failed attempts in a row).
+    backoff: (retries) => Math.min(0.1 * 2 ** retries, 2),
     // Supabase's pooler (transaction mode) does not support prepared statements across transactions.
     prepare: !/pooler\.supabase\.com:6543/.test(url),
     // Short OLTP statements never repay JIT compilation, which stale statistics on a growing table invite.
