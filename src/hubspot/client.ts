@@ -25,7 +25,7 @@ export interface SearchFilter {
   value: string;
 }
 
-type SdkObject = {
+export type SdkObject = {
   id: string;
   properties: Record<string, string | null>;
   createdAt: Date;
@@ -34,7 +34,8 @@ type SdkObject = {
   archivedAt?: Date;
 };
 
-const toContact = (result: SdkObject): HubSpotContact => ({
+/** The SDK's contact model as the service's plain one. */
+export const toContact = (result: SdkObject): HubSpotContact => ({
   id: result.id,
   properties: result.properties,
   createdAt: result.createdAt,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AssociatedCompany, Associations, AssociationTypeDefinition } from './associations.ts';
 import { type Access, type AuthenticatedCaller, integrationSource } from './auth.ts';
+import { batchEnvelope } from './batch-envelope.ts';
 import { validationError } from './errors.ts';
 
 export interface AssociationsRoutesDeps {
@@ -62,20 +63,6 @@ function inputsOf<T>(body: unknown, max: number): Partial<T>[] {
 }
 
 const idOf = (value: unknown): string => String((value as { id?: unknown } | undefined)?.id ?? '');
-
-function batchEnvelope(startedAt: string, results: unknown[], errors: Record<string, unknown>[] = []) {
-  const envelope: Record<string, unknown> = {
-    status: 'COMPLETE',
-    results,
-    startedAt,
-    completedAt: new Date().toISOString(),
-  };
-  if (errors.length > 0) {
-    envelope.numErrors = errors.length;
-    envelope.errors = errors;
-  }
-  return envelope;
-}
 
 /**
  * CRM Associations v4 between contacts and companies, at HubSpot's paths and in its shapes

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Access, type AuthenticatedCaller, integrationSource } from './auth.ts';
+import { batchEnvelope } from './batch-envelope.ts';
 import type { ContactRecord } from './contact.ts';
 import { type HistoryRequest, parsePropertyList, toPublicContact } from './contact-shape.ts';
 import { contactNotFound, HubSpotError, validationError } from './errors.ts';
@@ -61,20 +62,6 @@ function body<T extends object>(request: FastifyRequest): Partial<T> {
     throw validationError('Invalid input JSON: expected an object');
   }
   return value as Partial<T>;
-}
-
-function batchEnvelope(startedAt: string, results: unknown[], errors: Record<string, unknown>[]) {
-  const envelope: Record<string, unknown> = {
-    status: 'COMPLETE',
-    results,
-    startedAt,
-    completedAt: new Date().toISOString(),
-  };
-  if (errors.length > 0) {
-    envelope.numErrors = errors.length;
-    envelope.errors = errors;
-  }
-  return envelope;
 }
 
 function notFoundError(ids: string[]) {

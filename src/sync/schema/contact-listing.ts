@@ -1,4 +1,9 @@
-import type { ContactPage, HubSpotClient, HubSpotContact } from '../../hubspot/client.ts';
+import {
+  type ContactPage,
+  type HubSpotClient,
+  type HubSpotContact,
+  toContact,
+} from '../../hubspot/client.ts';
 
 /**
  * HubSpot refuses request URLs over about 16,300 characters (414), and the list call carries its properties in
@@ -43,14 +48,7 @@ export async function listContactsWithProperties(
   );
   const read = new Map<string, HubSpotContact>();
   for (const result of response.data.results) {
-    read.set(result.id, {
-      id: result.id,
-      properties: result.properties,
-      createdAt: result.createdAt,
-      updatedAt: result.updatedAt,
-      archived: result.archived ?? false,
-      archivedAt: result.archivedAt,
-    });
+    read.set(result.id, toContact(result));
   }
   // A contact changed between the two calls (deleted, merged) keeps what the list said of it: the read of
   // its few properties applies only those, and the next sweep or webhook tells the rest.
