@@ -172,7 +172,7 @@ export function syncRoutes({
         },
       },
       async () => {
-        const [active, last, depth, fetches, linked] = await Promise.all([
+        const [active, last, depth, fetches, linked, journal] = await Promise.all([
           sessions.active(db),
           sessions.latest(db),
           inbox.depth(db),
@@ -181,6 +181,10 @@ export function syncRoutes({
             sql`select count(*)::int as pending from contacts where sync_status = 'pending' and not archived`,
           ),
           connection.view(),
+          query<{ checked_at: string | Date | null }>(
+            db,
+            sql`select max(checked_at) as checked_at from journal_checkpoints`,
+          ),
         ]);
         return {
           connection: {
@@ -201,6 +205,10 @@ export function syncRoutes({
           inbox: { pending: depth.pending, parked: depth.parked, lagMs: depth.oldestPendingMs ?? 0 },
           contactsAwaitingFetch: fetches[0]?.pending ?? 0,
           properties: properties.status(),
+          // Where the service stands in HubSpot's Webhooks Journal: a gap fill after downtime starts there.
+          journal: {
+            checkpointAt: journal[0]?.checked_at ? new Date(journal[0].checked_at).toISOString() : null,
+          },
           schedule: {
             incrementalEveryMs: config.RECONCILE_INTERVAL,
             fullEveryMs: config.FULL_RECONCILE_INTERVAL,

@@ -7,7 +7,13 @@ import { createLogger } from '../../src/logger.ts';
 import { createJournalClient } from '../../src/sync/journal/journal-client.ts';
 import type { JournalWorker } from '../../src/sync/journal/journal-worker.ts';
 import { createWorkers } from '../../src/workers.ts';
-import { mirrorDifferences, PRIVATE_APP_TOKEN, type Stack, startStack } from '../helpers/stack.ts';
+import {
+  mirrorDifferences,
+  PRIVATE_APP_TOKEN,
+  STACK_ADMIN_TOKEN,
+  type Stack,
+  startStack,
+} from '../helpers/stack.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -156,6 +162,13 @@ describe('gap fill from the Webhooks Journal', () => {
     await journal.tick();
     const before = await checkpoint(stack);
     expect(before?.journal_offset).toMatch(/^[0-9a-f-]{36}$/);
+    // Operators see where the service stands in the journal.
+    const status = await stack.app.inject({
+      method: 'GET',
+      url: '/api/sync/status',
+      headers: { authorization: `Bearer ${STACK_ADMIN_TOKEN}` },
+    });
+    expect(status.json().journal.checkpointAt).toBe(new Date(before?.checked_at ?? 0).toISOString());
 
     await faults(stack, { dropRate: 1 });
     const edsger = await create('edsger');
